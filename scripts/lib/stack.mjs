@@ -1,0 +1,210 @@
+// Starts the engine and the sandbox under `wrangler dev` (workerd, local D1/Queues/DOs), applies
+// migrations, seeds the demo data and creates the matching listings in the sandbox.
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+const QUIET_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" };
+
+export const DEMO = {
+  tenantId: "ten_alpine",
+  seehaus: {
+    propertyId: "prop_seehaus",
+    roomTypeId: "rt_seehaus",
+    airbnbListing: "41000001",
+    hotelId: "1500001",
+    roomId: "150000101",
+    ratePlanId: "900001",
+  },
+  alpenblick: {
+    propertyId: "prop_alpenblick",
+    roomTypeId: "rt_alpenblick_double",
+    airbnbListing: "41000002",
+    hotelId: "1500002",
+    roomId: "150000201",
+    ratePlanId: "900002",
+    units: 5,
+  },
+};
+
+function run(args, what) {
+  const r = spawnSync(WRANGLER, args, { cwd: ROOT, env: QUIET_ENV, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${what} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+export function ensureDevVars() {
+  const target = join(ROOT, ".dev.vars");
+  if (!existsSync(target)) copyFileSync(join(ROOT, ".dev.vars.example"), target);
+}
+
+export function prepareDatabase(persistTo) {
+  run(
+    ["d1", "migrations", "apply", "channel-manager", "--local", "--persist-to", persistTo],
+    "applying D1 migrations",
+  );
+  run(
+    [
+      "d1",
+      "execute",
+      "channel-manager",
+      "--local",
+      "--persist-to",
+      persistTo,
+      "--file",
+      "scripts/demo-seed.sql",
+    ],
+    "seeding demo data",
+  );
+}
+
+/** Read-only SQL against the local D1 (the demo uses it to show what is stored). */
+export function queryD1(persistTo, sql) {
+  const out = run(
+    [
+      "d1",
+      "execute",
+      "channel-manager",
+      "--local",
+      "--persist-to",
+      persistTo,
+      "--json",
+      "--command",
+      sql,
+    ],
+    "D1 query",
+  );
+  return JSON.parse(out)[0].results;
+}
+
+function startWorker(name, args, logDir) {
+  mkdirSync(logDir, { recursive: true });
+  const log = openSync(join(logDir, `${name}.log`), "a");
+  const child = spawn(
+    WRANGLER,
+    ["dev", "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...args],
+    {
+      cwd: ROOT,
+      env: QUIET_ENV,
+      stdio: ["ignore", log, log],
+      detached: process.platform !== "win32",
+    },
+  );
+  return child;
+}
+
+export async function waitForHealth(url, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${url} did not become healthy in ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function sandboxCall(sandboxUrl, method, path, body) {
+  const res = await fetch(`${sandboxUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`sandbox ${method} ${path} → ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** The sandbox side of the demo data: listings and rooms the seeded mappings point at. */
+export async function seedSandbox(sandboxUrl) {
+  for (const p of [DEMO.seehaus, DEMO.alpenblick]) {
+    await sandboxCall(sandboxUrl, "PUT", `/_sandbox/airbnb/listings/${p.airbnbListing}`, {
+      nightly_price: "150.00",
+      currency: "EUR",
+    });
+    await sandboxCall(
+      sandboxUrl,
+      "PUT",
+      `/_sandbox/booking_com/hotels/${p.hotelId}/rooms/${p.roomId}`,
+      {
+        units: p.units ?? 1,
+        rate_plan_id: p.ratePlanId,
+      },
+    );
+  }
+}
+
+/**
+ * Start both Workers. Returns their URLs and a stop() that ends both process groups.
+ * `engineVars` override .dev.vars (the demo and bench run their own stack on other ports).
+ */
+export async function startStack({
+  enginePort = 8787,
+  sandboxPort = 8788,
+  persistTo = ".wrangler/state",
+  logDir = ".wrangler/logs",
+  inspectorBase = 9229,
+} = {}) {
+  ensureDevVars();
+  prepareDatabase(persistTo);
+  const engineUrl = `http://127.0.0.1:${enginePort}`;
+  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  const sandbox = startWorker(
+    "sandbox",
+    [
+      "-c",
+      "sandbox/wrangler.toml",
+      "--port",
+      String(sandboxPort),
+      "--inspector-port",
+      String(inspectorBase + 1),
+      "--persist-to",
+      persistTo,
+      "--var",
+      `ENGINE_URL:${engineUrl}`,
+    ],
+    logDir,
+  );
+  const engine = startWorker(
+    "engine",
+    [
+      "--port",
+      String(enginePort),
+      "--inspector-port",
+      String(inspectorBase),
+      "--persist-to",
+      persistTo,
+      "--test-scheduled",
+      "--var",
+      `AIRBNB_API_BASE:${sandboxUrl}/airbnb`,
+      "--var",
+      `BOOKING_COM_API_BASE:${sandboxUrl}/booking_com`,
+    ],
+    logDir,
+  );
+  const children = [sandbox, engine];
+  const stop = () => {
+    for (const c of children) {
+      try {
+        process.kill(-c.pid, "SIGTERM");
+      } catch {
+        c.kill("SIGTERM");
+      }
+    }
+  };
+  try {
+    await Promise.all([waitForHealth(engineUrl), waitForHealth(sandboxUrl)]);
+    await seedSandbox(sandboxUrl);
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  return { engineUrl, sandboxUrl, persistTo, logDir, stop, children };
+}

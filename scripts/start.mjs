@@ -1,0 +1,36 @@
+// `npm start`: the whole engine locally on embedded defaults. Nothing to install or configure.
+import { DEMO, startStack } from "./lib/stack.mjs";
+
+console.log("Starting the channel manager (engine + platform sandbox) under wrangler dev…");
+const stack = await startStack();
+const { engineUrl, sandboxUrl } = stack;
+console.log(`
+  Engine   ${engineUrl}      (webhooks: POST /api/v1/webhooks/airbnb | booking_com, GET /health, GET /metrics)
+  Sandbox  ${sandboxUrl}      (Airbnb + Booking.com simulators, control API under /_sandbox)
+  D1, Queues and Durable Objects are local (state in ${stack.persistTo}); logs in ${stack.logDir}/.
+
+Demo data: tenant ${DEMO.tenantId} with "Haus am See" (Airbnb listing ${DEMO.seehaus.airbnbListing},
+Booking.com hotel ${DEMO.seehaus.hotelId} room ${DEMO.seehaus.roomId}) and "Hotel Alpenblick" (5 doubles).
+
+Try it — a guest books the lake house on Airbnb; watch the nights close on Booking.com:
+  curl -s -X POST ${sandboxUrl}/_sandbox/airbnb/reservations -H 'content-type: application/json' \\
+    -d '{"listing_id":"${DEMO.seehaus.airbnbListing}","start_date":"2027-06-10","end_date":"2027-06-13","guest_name":"Ada Lovelace"}'
+  curl -s '${sandboxUrl}/_sandbox/booking_com/hotels/${DEMO.seehaus.hotelId}/rooms/${DEMO.seehaus.roomId}/calendar?start=2027-06-09&end=2027-06-14'
+  Run a cron tick (Booking.com pull fallback): curl '${engineUrl}/__scheduled?cron=*+*+*+*+*'
+  Scripted scenario: npm run demo      Benchmarks: npm run bench
+
+Ctrl-C stops both Workers.`);
+
+const shutdown = () => {
+  stack.stop();
+  process.exit(0);
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
+for (const child of stack.children) {
+  child.on("exit", (code) => {
+    console.error(`a Worker exited (code ${code}); see ${stack.logDir}/ — stopping.`);
+    stack.stop();
+    process.exit(1);
+  });
+}

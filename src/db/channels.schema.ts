@@ -1,0 +1,95 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { properties, tenants } from "./tenancy.schema";
+
+export const PLATFORMS = [
+  "airbnb",
+  "booking_com",
+  "expedia",
+  "fewo_direkt",
+  "google",
+  "beds24",
+  "ical",
+] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export const CONNECTION_STATUSES = [
+  "pending",
+  "active",
+  "paused",
+  "error",
+  "disconnected",
+  "expired",
+] as const;
+export const SYNC_DIRECTIONS = ["bidirectional", "inbound_only", "outbound_only"] as const;
+
+/** One property on one platform. The ChannelGate Durable Object is keyed by this row's id. */
+export const channelConnections = sqliteTable(
+  "channel_connections",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    propertyId: text("property_id")
+      .notNull()
+      .references(() => properties.id),
+    platform: text("platform", { enum: PLATFORMS }).notNull(),
+    /** The platform's id of the property (Booking.com hotel id, Airbnb host/account id). */
+    externalPropertyId: text("external_property_id").notNull(),
+    status: text("status", { enum: CONNECTION_STATUSES }).notNull().default("pending"),
+    syncDirection: text("sync_direction", { enum: SYNC_DIRECTIONS })
+      .notNull()
+      .default("bidirectional"),
+    syncAvailability: integer("sync_availability", { mode: "boolean" }).notNull().default(true),
+    syncPricing: integer("sync_pricing", { mode: "boolean" }).notNull().default(true),
+    syncBookings: integer("sync_bookings", { mode: "boolean" }).notNull().default(true),
+    lastWebhookAt: integer("last_webhook_at"),
+    lastOutboundSuccessAt: integer("last_outbound_success_at"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("channel_connections_property_platform_uq").on(t.propertyId, t.platform),
+    uniqueIndex("channel_connections_platform_external_uq").on(t.platform, t.externalPropertyId),
+    index("channel_connections_tenant_idx").on(t.tenantId, t.propertyId),
+  ],
+);
+
+export const MAPPING_TYPES = ["property", "room_type", "rate_plan"] as const;
+
+/**
+ * Internal id ↔ platform id, unique both ways per connection. Deleted mappings are kept
+ * (deleted_at) so history keeps resolving; the unique indexes only cover live rows.
+ */
+export const channelMappings = sqliteTable(
+  "channel_mappings",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => channelConnections.id),
+    platform: text("platform", { enum: PLATFORMS }).notNull(),
+    mappingType: text("mapping_type", { enum: MAPPING_TYPES }).notNull(),
+    internalId: text("internal_id").notNull(),
+    /** Airbnb listing id, Booking.com room id, ... */
+    externalId: text("external_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("channel_mappings_internal_uq")
+      .on(t.connectionId, t.mappingType, t.internalId)
+      .where(sql`deleted_at IS NULL`),
+    uniqueIndex("channel_mappings_external_uq")
+      .on(t.connectionId, t.mappingType, t.externalId)
+      .where(sql`deleted_at IS NULL`),
+    index("channel_mappings_lookup_idx").on(t.platform, t.mappingType, t.externalId),
+    check("channel_mappings_external_not_empty", sql`length(${t.externalId}) > 0`),
+  ],
+);

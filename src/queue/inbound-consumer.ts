@@ -1,0 +1,442 @@
+import type { Platform } from "../db/channels.schema";
+import { raiseAlert } from "../domain/alerts";
+import {
+  importChannelBooking,
+  CrossTenantBookingError,
+  type ImportResult,
+} from "../domain/booking-import";
+import {
+  findConnection,
+  findConnectionByExternalProperty,
+  findRoomMapping,
+  inboundBlockReason,
+  type ConnectionRow,
+} from "../domain/connections";
+import { base64ToBytes } from "../lib/base64";
+import { newId } from "../lib/ids";
+import { errorMessage, log } from "../lib/log";
+import { count } from "../lib/metrics";
+import { adapterFor, platformConfig } from "../platforms/registry";
+import type { AdapterContext, WebhookHint } from "../platforms/types";
+import { idempotencyKeyOf, inboundMessage, type InboundMessage } from "./messages";
+import { relayOutboxFor } from "./outbox";
+import { dispositionFor, PermanentError } from "./retry-policy";
+
+export interface ConsumerDeps {
+  now: () => number;
+  fetch: typeof fetch;
+  random: () => number;
+}
+
+export const defaultDeps = (): ConsumerDeps => ({
+  now: () => Date.now(),
+  fetch: (input, init) => fetch(input, init),
+  random: Math.random,
+});
+
+/** How long a consumer holds an event before another delivery may take it over. */
+const LEASE_MS = 60_000;
+
+/** Another delivery of the same event holds the lease: come back later, do not process twice. */
+class LeaseHeldError extends Error {
+  override name = "LeaseHeldError";
+}
+
+type Finish =
+  | { status: "done"; outcome: string; tenantId: string; connectionId: string; records: number }
+  | { status: "ignored"; outcome: string; tenantId: string | null; connectionId: string | null };
+
+export interface DeadLetterEnvelope {
+  kind: "dead_letter";
+  reason: string;
+  error: string;
+  attempts: number;
+  original: unknown;
+}
+
+export async function handleInboundBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  deps: ConsumerDeps = defaultDeps(),
+): Promise<void> {
+  await Promise.all(batch.messages.map((msg) => handleInboundMessage(msg, env, deps)));
+}
+
+async function handleInboundMessage(msg: Message<unknown>, env: Env, deps: ConsumerDeps) {
+  const parsed = inboundMessage.safeParse(msg.body);
+  if (!parsed.success) {
+    await deadLetterNow(env, msg, "invalid_message", parsed.error.message);
+    return;
+  }
+  const message = parsed.data;
+  const key = idempotencyKeyOf(message);
+  const started = deps.now();
+  try {
+    const finish = await processInbound(env, deps, message, key, msg.attempts);
+    count("inbound_processed_total", { platform: message.platform, status: finish });
+    msg.ack();
+  } catch (err) {
+    const disposition =
+      err instanceof LeaseHeldError
+        ? ({ action: "retry", delaySeconds: 5 } as const)
+        : dispositionFor(err, msg.attempts, deps.random);
+    log("warn", "inbound.failed", {
+      key,
+      attempt: msg.attempts,
+      action: disposition.action,
+      error: errorMessage(err),
+      ms: deps.now() - started,
+    });
+    if (!(err instanceof LeaseHeldError)) {
+      await recordFailure(env, key, msg.attempts, err, disposition.action, deps.now()).catch((e) =>
+        log("error", "inbound.record_failure_failed", { key, error: errorMessage(e) }),
+      );
+    }
+    if (disposition.action === "dead_letter") {
+      await deadLetterNow(env, msg, disposition.reason, errorMessage(err));
+    } else {
+      msg.retry({ delaySeconds: disposition.delaySeconds });
+    }
+  }
+}
+
+/** Send straight to the dead-letter queue (permanent failure), acking only once it is there. */
+async function deadLetterNow(env: Env, msg: Message<unknown>, reason: string, error: string) {
+  const envelope: DeadLetterEnvelope = {
+    kind: "dead_letter",
+    reason,
+    error,
+    attempts: msg.attempts,
+    original: msg.body,
+  };
+  try {
+    await env.INBOUND_DLQ.send(envelope, { contentType: "json" });
+    msg.ack();
+  } catch (err) {
+    log("error", "inbound.dead_letter_send_failed", { error: errorMessage(err) });
+    msg.retry({ delaySeconds: 5 });
+  }
+}
+
+async function recordFailure(
+  env: Env,
+  key: string,
+  attempt: number,
+  err: unknown,
+  action: "retry" | "dead_letter",
+  now: number,
+) {
+  const error = errorMessage(err).slice(0, 1000);
+  await env.DB.batch([
+    env.DB.prepare(
+      `UPDATE channel_events SET status = ?, last_error = ?, lease_until = NULL, updated_at = ?,
+         attempt_log = json_insert(attempt_log, '$[#]', json_object('attempt', ?, 'at', ?, 'error', ?))
+       WHERE idempotency_key = ? AND status = 'processing'`,
+    ).bind(action === "retry" ? "retrying" : "failed", error, now, attempt, now, error, key),
+    env.DB.prepare(
+      `UPDATE sync_logs SET status = ?, error = ?, finished_at = ?, duration_ms = ? - started_at,
+         retry_count = ?
+       WHERE event_id = ? AND status = 'running'`,
+    ).bind(action === "retry" ? "retrying" : "failed", error, now, now, attempt - 1, key),
+    env.DB.prepare(`UPDATE webhook_log SET error = ? WHERE id = ? AND status = 'pending'`).bind(
+      error,
+      key,
+    ),
+  ]);
+}
+
+/** Record the event (once), then take its lease: exactly one delivery processes it at a time. */
+async function claimEvent(
+  env: Env,
+  message: InboundMessage,
+  key: string,
+  attempt: number,
+  now: number,
+): Promise<"claimed" | "duplicate"> {
+  const statements = [
+    env.DB.prepare(
+      `INSERT INTO channel_events (id, platform, direction, event_type, idempotency_key, entity_external_id,
+         status, attempts, received_at, updated_at)
+       VALUES (?, ?, 'inbound', ?, ?, ?, 'received', 0, ?, ?)
+       ON CONFLICT(idempotency_key) DO NOTHING`,
+    ).bind(
+      newId("evt"),
+      message.platform,
+      message.kind === "webhook" ? message.eventType : "reservations.pull",
+      key,
+      message.kind === "webhook" ? message.eventId : message.connectionId,
+      message.kind === "webhook" ? message.receivedAt : message.requestedAt,
+      now,
+    ),
+  ];
+  if (message.kind === "webhook") {
+    statements.push(
+      env.DB.prepare(
+        `INSERT INTO webhook_log (id, platform, event_id, payload, signature, status, received_at, created_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(platform, event_id) DO NOTHING`,
+      ).bind(
+        key,
+        message.platform,
+        message.eventId,
+        new TextDecoder().decode(base64ToBytes(message.bodyB64)),
+        message.signature,
+        message.receivedAt,
+        now,
+      ),
+    );
+  }
+  statements.push(
+    env.DB.prepare(
+      `UPDATE channel_events SET status = 'processing', attempts = attempts + 1, lease_until = ?, updated_at = ?
+       WHERE idempotency_key = ?
+         AND (status IN ('received', 'retrying', 'failed') OR (status = 'processing' AND lease_until < ?))
+       RETURNING id`,
+    ).bind(now + LEASE_MS, now, key, now),
+  );
+  const results = await env.DB.batch<{ id: string }>(statements);
+  if ((results.at(-1)?.results.length ?? 0) === 1) return "claimed";
+
+  const current = await env.DB.prepare(
+    `SELECT status FROM channel_events WHERE idempotency_key = ?`,
+  )
+    .bind(key)
+    .first<{ status: string }>();
+  if (current?.status === "done" || current?.status === "ignored") {
+    // A second delivery of an event already applied (or a redelivery after the ack was lost).
+    if (attempt === 1) {
+      await env.DB.prepare(
+        `UPDATE channel_events SET duplicates = duplicates + 1 WHERE idempotency_key = ?`,
+      )
+        .bind(key)
+        .run();
+    }
+    return "duplicate";
+  }
+  throw new LeaseHeldError(`event ${key} is being processed by another delivery`);
+}
+
+function hintOf(message: InboundMessage, connection: ConnectionRow | null): WebhookHint {
+  if (message.kind === "pull") {
+    return {
+      eventId: message.key,
+      eventType: "reservations.pull",
+      externalPropertyId: connection?.externalPropertyId,
+    };
+  }
+  const adapter = adapterFor(message.platform);
+  const body: unknown = JSON.parse(new TextDecoder().decode(base64ToBytes(message.bodyB64)));
+  return adapter.parseWebhook(body);
+}
+
+async function resolveConnection(
+  env: Env,
+  platform: Platform,
+  message: InboundMessage,
+  hint: WebhookHint | null,
+): Promise<ConnectionRow | { unmapped: string }> {
+  if (message.kind === "pull") {
+    const c = await findConnection(env.DB, message.connectionId);
+    return c ?? { unmapped: `connection ${message.connectionId} no longer exists` };
+  }
+  if (hint?.externalPropertyId) {
+    const c = await findConnectionByExternalProperty(env.DB, platform, hint.externalPropertyId);
+    return c ?? { unmapped: `no ${platform} connection for property ${hint.externalPropertyId}` };
+  }
+  if (hint?.externalRoomId) {
+    const m = await findRoomMapping(env.DB, platform, hint.externalRoomId);
+    return (
+      m?.connection ?? { unmapped: `no ${platform} mapping for listing ${hint.externalRoomId}` }
+    );
+  }
+  return { unmapped: `${platform} event names neither a property nor a listing` };
+}
+
+async function processInbound(
+  env: Env,
+  deps: ConsumerDeps,
+  message: InboundMessage,
+  key: string,
+  attempt: number,
+): Promise<Finish["status"] | "duplicate"> {
+  const now = deps.now();
+  if ((await claimEvent(env, message, key, attempt, now)) === "duplicate") {
+    log("info", "inbound.duplicate", { key });
+    return "duplicate";
+  }
+  const platform = message.platform;
+  const adapter = adapterFor(platform);
+  const preliminary = message.kind === "pull" ? null : hintOf(message, null);
+  const resolved = await resolveConnection(env, platform, message, preliminary);
+  if ("unmapped" in resolved) {
+    await raiseAlert(
+      env.DB,
+      {
+        tenantId: null,
+        kind: "unmapped_inbound",
+        severity: "warning",
+        message: resolved.unmapped,
+        details: { key, platform },
+        dedupeKey: `unmapped_inbound:${resolved.unmapped}`,
+      },
+      now,
+    );
+    await finish(
+      env,
+      key,
+      {
+        status: "ignored",
+        outcome: `unmapped: ${resolved.unmapped}`,
+        tenantId: null,
+        connectionId: null,
+      },
+      deps.now(),
+    );
+    return "ignored";
+  }
+  const connection = resolved;
+  const blocked = inboundBlockReason(connection);
+  if (blocked) {
+    await finish(
+      env,
+      key,
+      {
+        status: "ignored",
+        outcome: blocked,
+        tenantId: connection.tenantId,
+        connectionId: connection.id,
+      },
+      deps.now(),
+    );
+    return "ignored";
+  }
+  await startSyncLog(env, key, connection, attempt, now);
+
+  const hint = preliminary ?? hintOf(message, connection);
+  const config = platformConfig(env, platform);
+  const ctx: AdapterContext = {
+    baseUrl: config.baseUrl,
+    credentials: config.credentials,
+    fetch: deps.fetch,
+    now: deps.now,
+  };
+  const pulled = await adapter.fetchBookings(ctx, hint);
+
+  const results: Array<ImportResult & { channelBookingId: string }> = [];
+  const unmapped: string[] = [];
+  for (const booking of pulled.bookings) {
+    const mapping = await findRoomMapping(env.DB, platform, booking.externalRoomId, connection.id);
+    if (!mapping) {
+      unmapped.push(booking.externalRoomId);
+      continue;
+    }
+    try {
+      const result = await importChannelBooking(
+        {
+          db: env.DB,
+          tenantId: connection.tenantId,
+          propertyId: connection.propertyId,
+          connectionId: connection.id,
+          platform,
+          causeKey: key,
+          now: deps.now(),
+        },
+        booking,
+        mapping.roomTypeId,
+      );
+      results.push({ ...result, channelBookingId: booking.channelBookingId });
+    } catch (err) {
+      if (err instanceof CrossTenantBookingError) throw new PermanentError(err.message);
+      throw err;
+    }
+  }
+  for (const room of unmapped) {
+    await raiseAlert(
+      env.DB,
+      {
+        tenantId: connection.tenantId,
+        kind: "unmapped_inbound",
+        severity: "warning",
+        message: `${platform} booking for unmapped room ${room} on connection ${connection.id}`,
+        details: { key, room },
+        dedupeKey: `unmapped_inbound:${connection.id}:${room}`,
+      },
+      deps.now(),
+    );
+  }
+
+  // Fan out only after the booking batch committed; the outbox makes this survive a crash here.
+  await relayOutboxFor(env, key);
+  // Tell a pull platform we have them, only once they are stored (it re-sends until then).
+  const stored = new Set(results.map((r) => r.channelBookingId));
+  if (pulled.acknowledge && stored.size > 0) await pulled.acknowledge([...stored]);
+
+  const outcome =
+    results.length === 0
+      ? unmapped.length > 0
+        ? `unmapped rooms: ${unmapped.join(", ")}`
+        : "nothing to import"
+      : results.map((r) => `${r.channelBookingId}: ${r.outcome}`).join("; ");
+  const applied = results.some((r) => r.outcome !== "stale");
+  await finish(
+    env,
+    key,
+    applied || message.kind === "pull"
+      ? {
+          status: "done",
+          outcome,
+          tenantId: connection.tenantId,
+          connectionId: connection.id,
+          records: results.length,
+        }
+      : {
+          status: "ignored",
+          outcome: results.length ? `stale revision: ${outcome}` : outcome,
+          tenantId: connection.tenantId,
+          connectionId: connection.id,
+        },
+    deps.now(),
+  );
+  for (const r of results) {
+    log(r.outcome === "conflict" ? "error" : "info", "inbound.imported", {
+      key,
+      booking: r.channelBookingId,
+      outcome: r.outcome,
+    });
+  }
+  return applied ? "done" : "ignored";
+}
+
+async function startSyncLog(env: Env, key: string, c: ConnectionRow, attempt: number, now: number) {
+  await env.DB.batch([
+    env.DB.prepare(
+      `UPDATE channel_events SET tenant_id = ?, connection_id = ?, property_id = ? WHERE idempotency_key = ?`,
+    ).bind(c.tenantId, c.id, c.propertyId, key),
+    env.DB.prepare(
+      `INSERT INTO sync_logs (id, tenant_id, connection_id, event_id, sync_type, direction, status, retry_count,
+         triggered_at, started_at)
+       VALUES (?, ?, ?, ?, 'booking_import', 'inbound', 'running', ?, ?, ?)`,
+    ).bind(newId("syn"), c.tenantId, c.id, key, attempt - 1, now, now),
+    env.DB.prepare(`UPDATE channel_connections SET last_webhook_at = ? WHERE id = ?`).bind(
+      now,
+      c.id,
+    ),
+  ]);
+}
+
+async function finish(env: Env, key: string, f: Finish, now: number) {
+  await env.DB.batch([
+    env.DB.prepare(
+      `UPDATE channel_events SET status = ?, outcome = ?, processed_at = ?, lease_until = NULL, updated_at = ?,
+         tenant_id = COALESCE(tenant_id, ?), connection_id = COALESCE(connection_id, ?)
+       WHERE idempotency_key = ? AND status = 'processing'`,
+    ).bind(f.status, f.outcome.slice(0, 2000), now, now, f.tenantId, f.connectionId, key),
+    env.DB.prepare(
+      `UPDATE webhook_log SET status = 'processed', processed_at = ?, error = NULL, tenant_id = ? WHERE id = ?`,
+    ).bind(now, f.tenantId, key),
+    env.DB.prepare(
+      `UPDATE sync_logs SET status = 'success', finished_at = ?, duration_ms = ? - started_at,
+         records_processed = ?, details = ?
+       WHERE event_id = ? AND status = 'running'`,
+    ).bind(now, now, f.status === "done" ? f.records : 0, f.outcome.slice(0, 2000), key),
+  ]);
+}

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { PLATFORMS } from "../db/channels.schema";
+
+const platform = z.enum(PLATFORMS);
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+/** A verified webhook, exactly as received (base64 of the raw bytes, so nothing is re-encoded). */
+export const webhookMessage = z.object({
+  v: z.literal(1),
+  kind: z.literal("webhook"),
+  platform,
+  eventId: z.string().min(1),
+  eventType: z.string().min(1),
+  receivedAt: z.number().int(),
+  signature: z.string().nullable(),
+  bodyB64: z.string(),
+});
+
+/** Pull a pull-only platform's reservations for one connection (cron fallback, or a replay). */
+export const pullMessage = z.object({
+  v: z.literal(1),
+  kind: z.literal("pull"),
+  platform,
+  connectionId: z.string(),
+  tenantId: z.string(),
+  key: z.string(),
+  requestedAt: z.number().int(),
+});
+
+export const inboundMessage = z.discriminatedUnion("kind", [webhookMessage, pullMessage]);
+export type WebhookMessage = z.infer<typeof webhookMessage>;
+export type PullMessage = z.infer<typeof pullMessage>;
+export type InboundMessage = z.infer<typeof inboundMessage>;
+
+/** "These nights of this room type changed": fan out to every other connection's ChannelGate. */
+export const nightsChangedMessage = z.object({
+  v: z.literal(1),
+  kind: z.literal("nights.changed"),
+  tenantId: z.string(),
+  propertyId: z.string(),
+  roomTypeId: z.string(),
+  ranges: z.array(z.object({ start: isoDate, end: isoDate })).min(1),
+  sourcePlatform: platform.nullable(),
+  includeSource: z.boolean(),
+  causeKey: z.string(),
+  changedAt: z.number().int(),
+});
+export type NightsChangedMessage = z.infer<typeof nightsChangedMessage>;
+export const outboundMessage = nightsChangedMessage;
+export type OutboundMessage = NightsChangedMessage;
+
+export type QueueMessage = InboundMessage | OutboundMessage;
+
+export function idempotencyKeyOf(msg: InboundMessage): string {
+  return msg.kind === "webhook" ? `${msg.platform}:${msg.eventId}` : msg.key;
+}

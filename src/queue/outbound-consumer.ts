@@ -1,0 +1,81 @@
+import { log, errorMessage } from "../lib/log";
+import { count } from "../lib/metrics";
+import { outboundMessage, type NightsChangedMessage } from "./messages";
+import { backoffSeconds } from "./retry-policy";
+import type { DeadLetterEnvelope } from "./inbound-consumer";
+
+interface TargetConnection {
+  id: string;
+  platform: string;
+}
+
+/** Every connection of the property that takes availability, except the source (no echo). */
+export async function fanOutTargets(
+  db: D1Database,
+  msg: NightsChangedMessage,
+): Promise<TargetConnection[]> {
+  const rows = await db
+    .prepare(
+      `SELECT id, platform FROM channel_connections
+       WHERE tenant_id = ? AND property_id = ? AND status = 'active' AND sync_availability = 1
+         AND sync_direction != 'inbound_only'`,
+    )
+    .bind(msg.tenantId, msg.propertyId)
+    .all<TargetConnection>();
+  return rows.results.filter((c) => msg.includeSource || c.platform !== msg.sourcePlatform);
+}
+
+/** Hand "these nights changed" to each target connection's ChannelGate, which persists it. */
+export async function handleOutboundBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  random: () => number = Math.random,
+): Promise<void> {
+  await Promise.all(
+    batch.messages.map(async (msg) => {
+      const parsed = outboundMessage.safeParse(msg.body);
+      if (!parsed.success) {
+        const envelope: DeadLetterEnvelope = {
+          kind: "dead_letter",
+          reason: "invalid_message",
+          error: parsed.error.message,
+          attempts: msg.attempts,
+          original: msg.body,
+        };
+        try {
+          await env.OUTBOUND_DLQ.send(envelope, { contentType: "json" });
+          msg.ack();
+        } catch {
+          msg.retry({ delaySeconds: 5 });
+        }
+        return;
+      }
+      try {
+        const targets = await fanOutTargets(env.DB, parsed.data);
+        // markDirty is idempotent, so a retry after a partial fan-out repeats it harmlessly.
+        await Promise.all(
+          targets.map((t) =>
+            env.CHANNEL_GATE.getByName(t.id).markDirty({
+              tenantId: parsed.data.tenantId,
+              connectionId: t.id,
+              roomTypeId: parsed.data.roomTypeId,
+              ranges: parsed.data.ranges,
+              causeKey: parsed.data.causeKey,
+              changedAt: parsed.data.changedAt,
+            }),
+          ),
+        );
+        count("outbound_fanout_total", {}, targets.length);
+        msg.ack();
+      } catch (err) {
+        const delaySeconds = backoffSeconds(msg.attempts, undefined, random);
+        log("warn", "outbound.fanout_failed", {
+          cause: parsed.data.causeKey,
+          attempt: msg.attempts,
+          error: errorMessage(err),
+        });
+        msg.retry({ delaySeconds });
+      }
+    }),
+  );
+}

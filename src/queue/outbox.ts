@@ -1,0 +1,82 @@
+import { log } from "../lib/log";
+import type { NightsChangedMessage } from "./messages";
+
+interface OutboxRow {
+  id: string;
+  tenantId: string;
+  propertyId: string;
+  roomTypeId: string;
+  startDate: string;
+  endDate: string;
+  sourcePlatform: NightsChangedMessage["sourcePlatform"];
+  includeSource: number;
+  causeKey: string;
+  createdAt: number;
+}
+
+const SELECT = `SELECT id, tenant_id AS tenantId, property_id AS propertyId, room_type_id AS roomTypeId,
+  start_date AS startDate, end_date AS endDate, source_platform AS sourcePlatform,
+  include_source AS includeSource, cause_key AS causeKey, created_at AS createdAt FROM outbox`;
+
+/** Group rows into one message per (room type, source, include_source, cause). */
+function toMessages(rows: OutboxRow[]): NightsChangedMessage[] {
+  const groups = new Map<string, NightsChangedMessage>();
+  for (const r of rows) {
+    const key = [r.roomTypeId, r.sourcePlatform, r.includeSource, r.causeKey].join("|");
+    const msg = groups.get(key) ?? {
+      v: 1 as const,
+      kind: "nights.changed" as const,
+      tenantId: r.tenantId,
+      propertyId: r.propertyId,
+      roomTypeId: r.roomTypeId,
+      ranges: [],
+      sourcePlatform: r.sourcePlatform,
+      includeSource: r.includeSource === 1,
+      causeKey: r.causeKey,
+      changedAt: r.createdAt,
+    };
+    msg.ranges.push({ start: r.startDate, end: r.endDate });
+    groups.set(key, msg);
+  }
+  return [...groups.values()];
+}
+
+async function relay(env: Env, rows: OutboxRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const messages = toMessages(rows);
+  // Sent before deleting: a crash in between sends twice, which the level-triggered gates absorb.
+  for (let i = 0; i < messages.length; i += 100) {
+    await env.OUTBOUND_QUEUE.sendBatch(
+      messages.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })),
+    );
+  }
+  for (let i = 0; i < rows.length; i += 90) {
+    const ids = rows.slice(i, i + 90).map((r) => r.id);
+    await env.DB.prepare(`DELETE FROM outbox WHERE id IN (${ids.map(() => "?").join(",")})`)
+      .bind(...ids)
+      .run();
+  }
+  return messages.length;
+}
+
+/** Relay the outbox rows one event wrote, right after its batch committed. */
+export async function relayOutboxFor(env: Env, causeKey: string): Promise<number> {
+  const rows = await env.DB.prepare(`${SELECT} WHERE cause_key = ?`)
+    .bind(causeKey)
+    .all<OutboxRow>();
+  return relay(env, rows.results);
+}
+
+/** Cron sweep: rows left behind by a relay that never ran (crash between commit and send). */
+export async function relayStaleOutbox(
+  env: Env,
+  now: number,
+  olderThanMs = 30_000,
+): Promise<number> {
+  const rows = await env.DB.prepare(`${SELECT} WHERE created_at < ? ORDER BY created_at LIMIT 500`)
+    .bind(now - olderThanMs)
+    .all<OutboxRow>();
+  const sent = await relay(env, rows.results);
+  if (sent > 0) log("warn", "outbox.relayed_stale", { messages: sent, rows: rows.results.length });
+  return sent;
+}

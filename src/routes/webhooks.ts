@@ -1,0 +1,154 @@
+import { Hono } from "hono";
+import { engineConfig } from "../config";
+import type { Platform } from "../db/channels.schema";
+import { ApiError, zodIssues } from "../http/errors";
+import { verifyOtaWebhook, type SignatureFailure } from "../ingress/signature";
+import { bytesToBase64 } from "../lib/base64";
+import { log } from "../lib/log";
+import { count } from "../lib/metrics";
+import { getAdapter, platformConfig } from "../platforms/registry";
+import type { WebhookMessage } from "../queue/messages";
+import { ZodError } from "zod";
+
+/**
+ * Edge ingress for OTA webhooks. The hot path only verifies, validates and enqueues: no D1.
+ * 202 means the event is on the durable `inbound` queue; 503 asks the sender to retry.
+ */
+export const webhooks = new Hono<{ Bindings: Env }>();
+
+const WEBHOOK_PLATFORMS: readonly Platform[] = ["airbnb", "booking_com"];
+
+const SIGNATURE_MESSAGES: Record<SignatureFailure, string> = {
+  missing_signature: "signature header is missing",
+  malformed_signature: "signature header is malformed (expected t=<unix>,v1=<hex>)",
+  stale_timestamp: "signature timestamp is too old (replay refused)",
+  future_timestamp: "signature timestamp is in the future",
+  signature_mismatch: "signature does not match the body",
+};
+
+function reject(platform: string, reason: string, err: ApiError): never {
+  count("webhook_rejected_total", { platform, reason });
+  log("warn", "webhook.rejected", { platform, reason, status: err.status });
+  throw err;
+}
+
+/** Read at most `max` bytes; a larger body is refused before it is buffered whole. */
+async function readLimited(req: Request, max: number, platform: string): Promise<Uint8Array> {
+  const tooLarge = () =>
+    reject(
+      platform,
+      "too_large",
+      new ApiError(413, "payload_too_large", `body exceeds the ${max}-byte limit`),
+    );
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > max) tooLarge();
+  if (!req.body) return new Uint8Array();
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel();
+      tooLarge();
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    body.set(c, offset);
+    offset += c.byteLength;
+  }
+  return body;
+}
+
+webhooks.post("/:platform", async (c) => {
+  const platformParam = c.req.param("platform");
+  const platform = WEBHOOK_PLATFORMS.find((p) => p === platformParam);
+  const adapter = platform && getAdapter(platform);
+  if (!platform || !adapter) {
+    reject(
+      platformParam.slice(0, 32),
+      "unknown_platform",
+      new ApiError(404, "unknown_platform", `no webhook endpoint for platform "${platformParam}"`),
+    );
+  }
+  const config = engineConfig(c.env);
+  const body = await readLimited(c.req.raw, config.webhookMaxBytes, platform);
+
+  const signature = c.req.header(adapter.signatureHeader) ?? null;
+  const verified = await verifyOtaWebhook({
+    header: signature,
+    body,
+    secrets: platformConfig(c.env, platform).webhookSecrets,
+    nowSeconds: Math.floor(Date.now() / 1000),
+    toleranceSeconds: config.webhookToleranceSeconds,
+  });
+  if (!verified.ok) {
+    reject(
+      platform,
+      verified.reason,
+      new ApiError(401, verified.reason, SIGNATURE_MESSAGES[verified.reason]),
+    );
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+  } catch (err) {
+    reject(
+      platform,
+      "malformed_json",
+      new ApiError(400, "malformed_json", `body is not valid JSON: ${(err as Error).message}`),
+    );
+  }
+  let hint;
+  try {
+    hint = adapter.parseWebhook(json);
+  } catch (err) {
+    if (!(err instanceof ZodError)) throw err;
+    const issues = zodIssues(err);
+    const first = issues[0];
+    reject(
+      platform,
+      "invalid_payload",
+      new ApiError(
+        400,
+        "invalid_payload",
+        `webhook payload is invalid: ${first ? `${first.path}: ${first.message}` : "unknown"}`,
+        issues,
+      ),
+    );
+  }
+
+  const message: WebhookMessage = {
+    v: 1,
+    kind: "webhook",
+    platform,
+    eventId: hint.eventId,
+    eventType: hint.eventType,
+    receivedAt: Date.now(),
+    signature,
+    bodyB64: bytesToBase64(body),
+  };
+  try {
+    await c.env.INBOUND_QUEUE.send(message, { contentType: "json" });
+  } catch (err) {
+    count("webhook_enqueue_failed_total", { platform });
+    log("error", "webhook.enqueue_failed", { platform, eventId: hint.eventId, error: String(err) });
+    throw new ApiError(
+      503,
+      "queue_unavailable",
+      "could not enqueue the event; retry later",
+      undefined,
+      {
+        "Retry-After": "5",
+      },
+    );
+  }
+  count("webhook_accepted_total", { platform });
+  return c.json({ accepted: true, event_id: hint.eventId }, 202);
+});

@@ -1,0 +1,144 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { addDaysUtc, sandbox, seedPortfolio, type Portfolio } from "./support/fixtures";
+
+let p: Portfolio;
+beforeEach(async () => {
+  p = await seedPortfolio();
+});
+
+const setStatus = (connectionId: string, status: string) =>
+  env.DB.prepare(`UPDATE channel_connections SET status = ? WHERE id = ?`)
+    .bind(status, connectionId)
+    .run();
+
+async function bookingComDays(start: string, end: string) {
+  const cal = await sandbox<{
+    days: Array<{
+      date: string;
+      available: boolean;
+      rooms_to_sell?: number;
+      updated_at: number | null;
+    }>;
+  }>(
+    "GET",
+    `/_sandbox/booking_com/hotels/${p.booking.hotelId}/rooms/${p.booking.roomId}/calendar?start=${start}&end=${end}`,
+  );
+  return cal.days;
+}
+
+async function claimNights(from: number, to: number) {
+  for (let d = from; d < to; d++) {
+    await env.DB.prepare(
+      `INSERT INTO inventory_nights (tenant_id, room_type_id, night, capacity, booked, blocked, updated_at)
+       VALUES (?, ?, ?, 1, 1, 0, ?)`,
+    )
+      .bind(p.tenantId, p.roomTypeId, addDaysUtc(d), Date.now())
+      .run();
+  }
+}
+
+describe("ChannelGate", () => {
+  it("keeps pending nights in its storage across eviction and pushes them afterwards", async () => {
+    const gate = env.CHANNEL_GATE.getByName(p.booking.connectionId);
+    await setStatus(p.booking.connectionId, "paused");
+    await gate.markDirty({
+      tenantId: p.tenantId,
+      connectionId: p.booking.connectionId,
+      roomTypeId: p.roomTypeId,
+      ranges: [{ start: addDaysUtc(5), end: addDaysUtc(7) }],
+      causeKey: "test",
+      changedAt: Date.now(),
+    });
+    await runDurableObjectAlarm(gate);
+    expect((await gate.status()).pendingNights).toBe(3);
+    expect((await gate.status()).blockedReason).toContain("paused");
+
+    await evictDurableObject(gate);
+    const after = await gate.status();
+    expect(after.pendingNights).toBe(3);
+    expect(after.pending).toEqual([
+      { roomTypeId: p.roomTypeId, ranges: [{ start: addDaysUtc(5), end: addDaysUtc(7) }] },
+    ]);
+
+    await claimNights(5, 7);
+    await setStatus(p.booking.connectionId, "active");
+    const flushed = await gate.flushNow();
+    expect(flushed.pendingNights).toBe(0);
+    const days = await bookingComDays(addDaysUtc(5), addDaysUtc(7));
+    expect(days.map((d) => [d.date, d.available])).toEqual([
+      [addDaysUtc(5), false],
+      [addDaysUtc(6), false],
+      [addDaysUtc(7), true],
+    ]);
+  });
+
+  it("reads the state at push time: several marks become one push of the current truth", async () => {
+    const gate = env.CHANNEL_GATE.getByName(p.booking.connectionId);
+    await setStatus(p.booking.connectionId, "paused");
+    for (const [s, e] of [
+      [3, 4],
+      [4, 6],
+      [10, 10],
+      [9, 9],
+    ] as const) {
+      await gate.markDirty({
+        tenantId: p.tenantId,
+        connectionId: p.booking.connectionId,
+        roomTypeId: p.roomTypeId,
+        ranges: [{ start: addDaysUtc(s), end: addDaysUtc(e) }],
+        causeKey: `k${s}`,
+        changedAt: Date.now(),
+      });
+    }
+    expect((await gate.status()).pending[0]?.ranges).toEqual([
+      { start: addDaysUtc(3), end: addDaysUtc(6) },
+      { start: addDaysUtc(9), end: addDaysUtc(10) },
+    ]);
+    await setStatus(p.booking.connectionId, "active");
+    const before = (
+      await sandbox<{ requests: unknown[] }>("GET", "/_sandbox/booking_com/requests?limit=500")
+    ).requests.length;
+    await gate.flushNow();
+    const log = (
+      await sandbox<{ requests: Array<{ path: string }> }>(
+        "GET",
+        "/_sandbox/booking_com/requests?limit=500",
+      )
+    ).requests;
+    const pushes = log
+      .slice(0, log.length - before)
+      .filter((r) => r.path.endsWith("OTA_HotelAvailNotif"));
+    expect(pushes).toHaveLength(1);
+  });
+
+  it("keeps work and retries later when the platform fails", async () => {
+    const gate = env.CHANNEL_GATE.getByName(p.booking.connectionId);
+    await sandbox("POST", "/_sandbox/booking_com/faults", { fail_next: 1, fail_status: 503 });
+    await setStatus(p.booking.connectionId, "paused");
+    await gate.markDirty({
+      tenantId: p.tenantId,
+      connectionId: p.booking.connectionId,
+      roomTypeId: p.roomTypeId,
+      ranges: [{ start: addDaysUtc(2), end: addDaysUtc(2) }],
+      causeKey: "x",
+      changedAt: Date.now(),
+    });
+    await setStatus(p.booking.connectionId, "active");
+    const failed = await gate.flushNow();
+    expect(failed.pendingNights).toBe(1);
+    expect(failed.consecutiveFailures).toBe(1);
+    expect(failed.jobs).toHaveLength(1);
+    // The retry is driven by the alarm; move the clock past the backoff and run it.
+    await runInDurableObject(gate, (instance) => {
+      const realNow = Date.now;
+      (instance as unknown as { clock: () => number }).clock = () => realNow() + 60_000;
+    });
+    await runDurableObjectAlarm(gate);
+    const ok = await gate.status();
+    expect(ok.pendingNights).toBe(0);
+    expect(ok.consecutiveFailures).toBe(0);
+    await sandbox("DELETE", "/_sandbox/booking_com/faults");
+  });
+});

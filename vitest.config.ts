@@ -1,0 +1,93 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { build } from "esbuild";
+import { defineConfig } from "vitest/config";
+
+// The sandbox Worker runs beside the engine as an auxiliary Worker. Every global fetch() the
+// engine makes (to platform base URLs) is routed to it through `outboundService`, so the adapters
+// talk HTTP to the simulators exactly as they would to the platforms.
+async function buildSandbox(): Promise<string> {
+  const outfile = ".sandbox-build/sandbox.js";
+  await build({
+    entryPoints: ["sandbox/src/index.ts"],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    outfile,
+    external: ["cloudflare:*"],
+    logLevel: "error",
+  });
+  return outfile;
+}
+
+/** Test-only secrets and sandbox base URLs (the sandbox routes by path, any host works). */
+export const TEST_BINDINGS = {
+  AIRBNB_API_BASE: "http://sandbox.test/airbnb",
+  BOOKING_COM_API_BASE: "http://sandbox.test/booking_com",
+  AIRBNB_WEBHOOK_SECRET: "test-airbnb-secret",
+  AIRBNB_WEBHOOK_SECRET_PREVIOUS: "test-airbnb-secret-old",
+  AIRBNB_CLIENT_ID: "sandbox-airbnb-client",
+  AIRBNB_CLIENT_SECRET: "sandbox-airbnb-client-secret",
+  AIRBNB_REFRESH_TOKEN: "sandbox-airbnb-refresh-token",
+  BOOKING_COM_WEBHOOK_SECRET: "test-booking-secret",
+  BOOKING_COM_WEBHOOK_SECRET_PREVIOUS: "",
+  BOOKING_COM_CLIENT_ID: "sandbox-booking-client",
+  BOOKING_COM_CLIENT_SECRET: "sandbox-booking-client-secret",
+};
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./migrations");
+  const sandboxScript = await buildSandbox();
+  return {
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              main: "./src/index.ts",
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: { ...TEST_BINDINGS, TEST_MIGRATIONS: migrations },
+                outboundService: "sandbox",
+                workers: [
+                  {
+                    name: "sandbox",
+                    modules: true,
+                    scriptPath: sandboxScript,
+                    compatibilityDate: "2025-11-01",
+                    bindings: {
+                      ENGINE_URL: "http://engine.test",
+                      AIRBNB_WEBHOOK_SECRET: TEST_BINDINGS.AIRBNB_WEBHOOK_SECRET,
+                      AIRBNB_CLIENT_ID: TEST_BINDINGS.AIRBNB_CLIENT_ID,
+                      AIRBNB_CLIENT_SECRET: TEST_BINDINGS.AIRBNB_CLIENT_SECRET,
+                      AIRBNB_REFRESH_TOKEN: TEST_BINDINGS.AIRBNB_REFRESH_TOKEN,
+                      BOOKING_COM_WEBHOOK_SECRET: TEST_BINDINGS.BOOKING_COM_WEBHOOK_SECRET,
+                      BOOKING_COM_CLIENT_ID: TEST_BINDINGS.BOOKING_COM_CLIENT_ID,
+                      BOOKING_COM_CLIENT_SECRET: TEST_BINDINGS.BOOKING_COM_CLIENT_SECRET,
+                    },
+                    durableObjects: {
+                      PLATFORM_STATE: { className: "PlatformState", useSQLite: true },
+                    },
+                  },
+                ],
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/**/*.test.ts"],
+            exclude: ["test/node/**"],
+            setupFiles: ["./test/apply-migrations.ts"],
+          },
+        },
+        {
+          test: {
+            name: "node",
+            environment: "node",
+            include: ["test/node/**/*.test.ts"],
+          },
+        },
+      ],
+    },
+  };
+});
