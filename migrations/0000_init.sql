@@ -129,6 +129,7 @@ CREATE TABLE `channel_events` (
 	`lease_until` integer,
 	`duplicates` integer DEFAULT 0 NOT NULL,
 	`last_error` text,
+	`attempt_log` text DEFAULT '[]' NOT NULL,
 	`outcome` text,
 	`received_at` integer NOT NULL,
 	`processed_at` integer,
@@ -156,6 +157,21 @@ CREATE TABLE `dead_letters` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `dead_letters_queue_message_uq` ON `dead_letters` (`queue`,`message_id`);--> statement-breakpoint
 CREATE INDEX `dead_letters_tenant_idx` ON `dead_letters` (`tenant_id`,`created_at`);--> statement-breakpoint
+CREATE TABLE `outbox` (
+	`id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`property_id` text NOT NULL,
+	`room_type_id` text NOT NULL,
+	`start_date` text NOT NULL,
+	`end_date` text NOT NULL,
+	`source_platform` text,
+	`include_source` integer DEFAULT false NOT NULL,
+	`cause_key` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `outbox_cause_idx` ON `outbox` (`cause_key`);--> statement-breakpoint
+CREATE INDEX `outbox_created_idx` ON `outbox` (`created_at`);--> statement-breakpoint
 CREATE TABLE `sync_logs` (
 	`id` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,

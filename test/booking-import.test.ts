@@ -2,11 +2,15 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { importChannelBooking, type ImportScope } from "../src/domain/booking-import";
 import type { ChannelBooking } from "../src/platforms/types";
-import { addDaysUtc, seedPortfolio, type Portfolio } from "./support/fixtures";
+import { addDaysUtc, seedPortfolio, uniqueDigits, type Portfolio } from "./support/fixtures";
 
 let p: Portfolio;
+let abId: string;
+/** Channel booking ids are global per platform, so each test uses its own. */
+const bcId = (n: number) => `${abId.slice(2)}${n}`;
 beforeEach(async () => {
   p = await seedPortfolio();
+  abId = `HM${uniqueDigits(8)}`;
 });
 
 const scope = (
@@ -24,7 +28,7 @@ const scope = (
 
 const booking = (over: Partial<ChannelBooking> = {}): ChannelBooking => ({
   platform: "airbnb",
-  channelBookingId: "HMAAAA0001",
+  channelBookingId: abId,
   externalRoomId: p.airbnb.listingId,
   status: "confirmed",
   checkIn: addDaysUtc(10),
@@ -71,8 +75,10 @@ describe("importing channel bookings into the ledger", () => {
     const again = await importChannelBooking(scope("airbnb"), booking(), p.roomTypeId);
     expect(again.outcome).toBe("stale");
     const count = await env.DB.prepare(
-      `SELECT count(*) AS n FROM bookings WHERE channel_booking_id = 'HMAAAA0001'`,
-    ).first<{ n: number }>();
+      `SELECT count(*) AS n FROM bookings WHERE channel_booking_id = ?`,
+    )
+      .bind(abId)
+      .first<{ n: number }>();
     expect(count?.n).toBe(1);
     expect(await ledger()).toEqual(nights(10, 13));
   });
@@ -86,7 +92,7 @@ describe("importing channel bookings into the ledger", () => {
     );
     expect(r.outcome).toBe("modified");
     expect(await ledger()).toEqual(nights(12, 15));
-    expect((await stored("HMAAAA0001"))?.version).toBe(2);
+    expect((await stored(abId))?.version).toBe(2);
   });
 
   it("frees exactly its nights on cancellation, and a repeated cancellation frees nothing more", async () => {
@@ -95,7 +101,7 @@ describe("importing channel bookings into the ledger", () => {
       scope("booking_com"),
       booking({
         platform: "booking_com",
-        channelBookingId: "4000000001",
+        channelBookingId: bcId(1),
         externalRoomId: p.booking.roomId,
         checkIn: addDaysUtc(13),
         checkOut: addDaysUtc(14),
@@ -130,7 +136,7 @@ describe("importing channel bookings into the ledger", () => {
       p.roomTypeId,
     );
     expect(late.outcome).toBe("stale");
-    expect((await stored("HMAAAA0001"))?.status).toBe("cancelled");
+    expect((await stored(abId))?.status).toBe("cancelled");
     expect(await ledger()).toEqual([]);
   });
 
@@ -140,7 +146,7 @@ describe("importing channel bookings into the ledger", () => {
       scope("booking_com"),
       booking({
         platform: "booking_com",
-        channelBookingId: "4000000002",
+        channelBookingId: bcId(2),
         externalRoomId: p.booking.roomId,
         checkIn: addDaysUtc(12),
         checkOut: addDaysUtc(14),
@@ -148,7 +154,7 @@ describe("importing channel bookings into the ledger", () => {
       p.roomTypeId,
     );
     expect(clash.outcome).toBe("conflict");
-    const row = await stored("4000000002");
+    const row = await stored(bcId(2));
     expect(row?.status).toBe("conflict");
     expect(row?.conflict_reason).toBe(`nights already taken: ${addDaysUtc(12)}`);
     expect(await ledger()).toEqual(nights(10, 13));
@@ -166,7 +172,7 @@ describe("importing channel bookings into the ledger", () => {
       scope("booking_com"),
       booking({
         platform: "booking_com",
-        channelBookingId: "4000000003",
+        channelBookingId: bcId(3),
         externalRoomId: p.booking.roomId,
         checkIn: addDaysUtc(20),
         checkOut: addDaysUtc(22),
@@ -181,21 +187,21 @@ describe("importing channel bookings into the ledger", () => {
     // The guest moved on Airbnb: the old nights are free again, the new ones clash.
     expect(move.outcome).toBe("conflict");
     expect(await ledger()).toEqual(nights(20, 22));
-    expect((await stored("HMAAAA0001"))?.status).toBe("conflict");
+    expect((await stored(abId))?.status).toBe("conflict");
   });
 
   it("lets exactly one of two concurrent bookings for the same nights win", async () => {
     const results = await Promise.all([
       importChannelBooking(
         scope("airbnb"),
-        booking({ channelBookingId: "HMRACE0001" }),
+        booking({ channelBookingId: `${abId.slice(0, 9)}1` }),
         p.roomTypeId,
       ),
       importChannelBooking(
         scope("booking_com"),
         booking({
           platform: "booking_com",
-          channelBookingId: "4000000009",
+          channelBookingId: bcId(9),
           externalRoomId: p.booking.roomId,
         }),
         p.roomTypeId,
@@ -218,9 +224,9 @@ describe("importing channel bookings into the ledger", () => {
         booking({ channelBookingId: id }),
         hotel.roomTypeId,
       );
-    expect((await s("HMHOTL0001")).outcome).toBe("created");
-    expect((await s("HMHOTL0002")).outcome).toBe("created");
-    expect((await s("HMHOTL0003")).outcome).toBe("conflict");
+    expect((await s(`${abId.slice(0, 9)}1`)).outcome).toBe("created");
+    expect((await s(`${abId.slice(0, 9)}2`)).outcome).toBe("created");
+    expect((await s(`${abId.slice(0, 9)}3`)).outcome).toBe("conflict");
   });
 
   it("writes the changed nights to the outbox in the same batch", async () => {

@@ -287,7 +287,10 @@ export async function importChannelBooking(
     const ranges = affectedRanges(action);
     const status =
       action.kind === "claim" || action.kind === "update_details" ? "confirmed" : "cancelled";
-    const statements: D1PreparedStatement[] = [];
+    // The booking row first: booking_nights references it.
+    const statements: D1PreparedStatement[] = [
+      bookingWrite(scope, stored, bookingId, booking, roomTypeId, status, null),
+    ];
     if (
       (action.kind === "claim" || action.kind === "release") &&
       action.release.length > 0 &&
@@ -298,7 +301,6 @@ export async function importChannelBooking(
     if (action.kind === "claim") {
       statements.push(...claimStatements(scope, bookingId, roomTypeId, action.claim));
     }
-    statements.push(bookingWrite(scope, stored, bookingId, booking, roomTypeId, status, null));
     // Ranges are per room type; a move between room types touches both.
     const oldRoomType = stored?.roomTypeId ?? roomTypeId;
     if (action.kind === "claim" && stored && oldRoomType !== roomTypeId) {

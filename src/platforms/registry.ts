@@ -1,0 +1,102 @@
+import type { Platform } from "../db/channels.schema";
+import { airbnbAdapter } from "./airbnb/adapter";
+import { bookingComAdapter } from "./booking-com/adapter";
+import type { PlatformAdapter, PlatformCredentials } from "./types";
+
+/** The platforms the engine has adapters for; the others are known names without an adapter yet. */
+const ADAPTERS: Partial<Record<Platform, PlatformAdapter>> = {
+  airbnb: airbnbAdapter,
+  booking_com: bookingComAdapter,
+};
+
+export function getAdapter(platform: Platform): PlatformAdapter | undefined {
+  return ADAPTERS[platform];
+}
+
+export function adapterFor(platform: Platform): PlatformAdapter {
+  const adapter = ADAPTERS[platform];
+  if (!adapter) throw new Error(`no adapter for platform ${platform}`);
+  return adapter;
+}
+
+/**
+ * Just the bindings the adapters read, so this module does not depend on generated Env types.
+ * Any Worker env with these (and more) fields fits.
+ */
+export interface PlatformEnv {
+  AIRBNB_API_BASE?: string;
+  AIRBNB_CLIENT_ID?: string;
+  AIRBNB_CLIENT_SECRET?: string;
+  AIRBNB_REFRESH_TOKEN?: string;
+  AIRBNB_WEBHOOK_SECRET?: string;
+  AIRBNB_WEBHOOK_SECRET_PREVIOUS?: string;
+  BOOKING_COM_API_BASE?: string;
+  BOOKING_COM_CLIENT_ID?: string;
+  BOOKING_COM_CLIENT_SECRET?: string;
+  BOOKING_COM_WEBHOOK_SECRET?: string;
+  BOOKING_COM_WEBHOOK_SECRET_PREVIOUS?: string;
+}
+
+export interface PlatformConfig {
+  baseUrl: string;
+  credentials: PlatformCredentials;
+  /** Current secret first; the previous one keeps verifying during a rotation. */
+  webhookSecrets: string[];
+}
+
+type EnvKey = keyof PlatformEnv;
+
+interface ConfigKeys {
+  baseUrl: EnvKey;
+  clientId: EnvKey;
+  clientSecret: EnvKey;
+  refreshToken?: EnvKey;
+  webhookSecret: EnvKey;
+  previousWebhookSecret: EnvKey;
+}
+
+const CONFIG_KEYS: Partial<Record<Platform, ConfigKeys>> = {
+  airbnb: {
+    baseUrl: "AIRBNB_API_BASE",
+    clientId: "AIRBNB_CLIENT_ID",
+    clientSecret: "AIRBNB_CLIENT_SECRET",
+    refreshToken: "AIRBNB_REFRESH_TOKEN",
+    webhookSecret: "AIRBNB_WEBHOOK_SECRET",
+    previousWebhookSecret: "AIRBNB_WEBHOOK_SECRET_PREVIOUS",
+  },
+  booking_com: {
+    baseUrl: "BOOKING_COM_API_BASE",
+    clientId: "BOOKING_COM_CLIENT_ID",
+    clientSecret: "BOOKING_COM_CLIENT_SECRET",
+    webhookSecret: "BOOKING_COM_WEBHOOK_SECRET",
+    previousWebhookSecret: "BOOKING_COM_WEBHOOK_SECRET_PREVIOUS",
+  },
+};
+
+/** A platform's settings from the Worker env; throws naming (never showing) a missing binding. */
+export function platformConfig(env: PlatformEnv, platform: Platform): PlatformConfig {
+  const keys = CONFIG_KEYS[platform];
+  if (!keys) throw new Error(`no configuration for platform ${platform}`);
+  const optional = (key: EnvKey | undefined): string | undefined => {
+    const value = key ? env[key] : undefined;
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
+  const required = (key: EnvKey): string => {
+    const value = optional(key);
+    if (value === undefined) throw new Error(`missing configuration ${key}`);
+    return value;
+  };
+  // A platform that authorises with a refresh token cannot work without one.
+  const refreshToken = keys.refreshToken ? required(keys.refreshToken) : undefined;
+  return {
+    baseUrl: required(keys.baseUrl),
+    credentials: {
+      clientId: required(keys.clientId),
+      clientSecret: required(keys.clientSecret),
+      ...(refreshToken ? { refreshToken } : {}),
+    },
+    webhookSecrets: [required(keys.webhookSecret), optional(keys.previousWebhookSecret)].filter(
+      (s): s is string => s !== undefined,
+    ),
+  };
+}

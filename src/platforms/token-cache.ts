@@ -1,0 +1,201 @@
+import { z } from "zod";
+import type { Platform } from "../db/channels.schema";
+import { platformFetch, readJson } from "./http";
+import { PlatformError, type AdapterContext } from "./types";
+
+/**
+ * Access tokens per (platform, baseUrl, clientId), kept in isolate memory.
+ *
+ * - Reused until 60 s before expiry, so a call never leaves with a token about to lapse.
+ * - Single-flight: concurrent callers await the same mint instead of each minting one
+ *   (Booking.com allows at most 30 tokens per hour).
+ * - An optional mint budget per rolling hour turns a runaway refresh loop into rate_limited.
+ * - `withAccessToken` retries a call once with a fresh token after an "auth" failure; a second
+ *   auth failure is the caller's to handle (credentials revoked, connection needs attention).
+ *
+ * Memory only: an evicted isolate mints again, which the budget tolerates.
+ */
+
+export const REFRESH_MARGIN_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+export interface TokenGrant {
+  accessToken: string;
+  expiresInSeconds: number;
+}
+
+export interface TokenSource {
+  platform: Platform;
+  baseUrl: string;
+  clientId: string;
+  now: () => number;
+  /** Ask the platform for a new token. */
+  mint: () => Promise<TokenGrant>;
+  /** Most tokens minted per rolling hour for this key (unlimited when absent). */
+  maxMintsPerHour?: number;
+}
+
+interface Entry {
+  token?: { value: string; refreshAt: number };
+  inflight?: Promise<string>;
+  mintedAt: number[];
+}
+
+const cache = new Map<string, Entry>();
+
+function keyOf(source: TokenKey): string {
+  return JSON.stringify([source.platform, source.baseUrl, source.clientId]);
+}
+
+function entryOf(key: string): Entry {
+  let entry = cache.get(key);
+  if (!entry) {
+    entry = { mintedAt: [] };
+    cache.set(key, entry);
+  }
+  return entry;
+}
+
+/** A valid access token: the cached one, the one being minted, or a new one. */
+export function getAccessToken(source: TokenSource): Promise<string> {
+  const entry = entryOf(keyOf(source));
+  const now = source.now();
+  if (entry.token && now < entry.token.refreshAt) return Promise.resolve(entry.token.value);
+  entry.inflight ??= mintInto(entry, source).finally(() => {
+    entry.inflight = undefined;
+  });
+  return entry.inflight;
+}
+
+async function mintInto(entry: Entry, source: TokenSource): Promise<string> {
+  checkBudget(entry, source);
+  // Lifetime counts from before the request: the platform's clock for the token started later.
+  const requestedAt = source.now();
+  entry.mintedAt.push(requestedAt);
+  const grant = await source.mint();
+  const lifetimeMs = Math.max(0, grant.expiresInSeconds * 1000 - REFRESH_MARGIN_MS);
+  entry.token = { value: grant.accessToken, refreshAt: requestedAt + lifetimeMs };
+  return grant.accessToken;
+}
+
+function checkBudget(entry: Entry, source: TokenSource): void {
+  const now = source.now();
+  entry.mintedAt = entry.mintedAt.filter((t) => t > now - HOUR_MS);
+  const max = source.maxMintsPerHour;
+  if (max === undefined || entry.mintedAt.length < max) return;
+  const oldest = entry.mintedAt[0] ?? now;
+  const retryAfter = Math.max(1, Math.ceil((oldest + HOUR_MS - now) / 1000));
+  throw new PlatformError(
+    source.platform,
+    "rate_limited",
+    `token mint budget of ${max}/h spent`,
+    undefined,
+    retryAfter,
+  );
+}
+
+/**
+ * Forget `token` if it is still the cached one. A token another caller already replaced is left
+ * alone, so two calls failing with the same stale token cause one mint, not two.
+ */
+export function invalidateAccessToken(source: TokenKey, token: string): void {
+  const entry = cache.get(keyOf(source));
+  if (entry?.token?.value === token) entry.token = undefined;
+}
+
+/** Run `call` with a token; on an "auth" failure drop that token and retry exactly once. */
+export async function withAccessToken<T>(
+  source: TokenSource,
+  call: (token: string) => Promise<T>,
+): Promise<T> {
+  const token = await getAccessToken(source);
+  try {
+    return await call(token);
+  } catch (err) {
+    if (!(err instanceof PlatformError) || err.kind !== "auth") throw err;
+    invalidateAccessToken(source, token);
+    return call(await getAccessToken(source));
+  }
+}
+
+// OAuth servers may rotate the refresh token on every use. The newest one is kept per key, tied to
+// the configured token it descends from, so an operator re-authorising (a new configured token)
+// takes over again.
+const refreshTokens = new Map<string, { configured: string; latest: string }>();
+
+type TokenKey = Pick<TokenSource, "platform" | "baseUrl" | "clientId">;
+
+/** The refresh token to use now: the latest rotated one, else the configured one. */
+export function currentRefreshToken(key: TokenKey, configured: string): string {
+  const known = refreshTokens.get(keyOf(key));
+  return known?.configured === configured ? known.latest : configured;
+}
+
+export function rememberRefreshToken(key: TokenKey, configured: string, latest: string): void {
+  refreshTokens.set(keyOf(key), { configured, latest });
+}
+
+/** Empty the cache (tests; a credentials rotation). */
+export function resetTokenCache(): void {
+  cache.clear();
+  refreshTokens.clear();
+}
+
+const tokenResponseSchema = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.number().positive(),
+  refresh_token: z.string().min(1).optional(),
+});
+
+export interface TokenResponse extends TokenGrant {
+  /** A rotated refresh token, when the server issues one. */
+  refreshToken?: string;
+}
+
+/**
+ * POST an OAuth 2.0 token request (form-encoded). A 400 here is invalid_grant / invalid_client:
+ * the credentials need attention, so it is an "auth" failure rather than a permanent one.
+ */
+export async function requestToken(
+  ctx: AdapterContext,
+  platform: Platform,
+  url: string,
+  form: Record<string, string>,
+): Promise<TokenResponse> {
+  let res: Response;
+  try {
+    res = await platformFetch(ctx, platform, url, {
+      method: "POST",
+      body: new URLSearchParams(form),
+    });
+  } catch (err) {
+    if (err instanceof PlatformError && err.kind === "permanent" && err.status === 400) {
+      throw new PlatformError(platform, "auth", "token request refused (HTTP 400)", 400);
+    }
+    throw err;
+  }
+  const parsed = tokenResponseSchema.safeParse(await readJson(platform, res));
+  if (!parsed.success) {
+    throw new PlatformError(platform, "permanent", "malformed token response", res.status);
+  }
+  const { access_token, expires_in, refresh_token } = parsed.data;
+  return {
+    accessToken: access_token,
+    expiresInSeconds: expires_in,
+    ...(refresh_token ? { refreshToken: refresh_token } : {}),
+  };
+}
+
+/** A platform call with `Authorization: Bearer`, retried once with a fresh token after "auth". */
+export function authorisedFetch(
+  ctx: AdapterContext,
+  source: TokenSource,
+  url: string,
+  init: RequestInit,
+): Promise<Response> {
+  return withAccessToken(source, (token) => {
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${token}`);
+    return platformFetch(ctx, source.platform, url, { ...init, headers });
+  });
+}

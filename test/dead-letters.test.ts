@@ -1,0 +1,150 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import { bytesToBase64 } from "../src/lib/base64";
+import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
+import { handleInboundBatch } from "../src/queue/inbound-consumer";
+import type { WebhookMessage } from "../src/queue/messages";
+import { addDaysUtc, eventually, sandbox, seedPortfolio } from "./support/fixtures";
+
+afterEach(async () => {
+  await sandbox("DELETE", "/_sandbox/airbnb/faults");
+});
+
+function webhookFor(listingId: string, code: string): WebhookMessage {
+  const eventId = `evt_${crypto.randomUUID()}`;
+  const body = JSON.stringify({
+    event_id: eventId,
+    event_type: "reservation.created",
+    listing_id: listingId,
+    confirmation_code: code,
+    occurred_at: new Date().toISOString(),
+  });
+  return {
+    v: 1,
+    kind: "webhook",
+    platform: "airbnb",
+    eventId,
+    eventType: "reservation.created",
+    receivedAt: Date.now(),
+    signature: "t=1,v1=00",
+    bodyB64: bytesToBase64(new TextEncoder().encode(body)),
+  };
+}
+
+/**
+ * One delivery attempt through the consumer. The batch is built by hand so the test can read the
+ * exact delay passed to retry() (the Workers test helper records retries without their delays).
+ */
+async function deliverAttempt(message: WebhookMessage, attempts: number) {
+  const outcome: { acked: boolean; retryDelay?: number } = { acked: false };
+  const msg = {
+    id: `m-${attempts}`,
+    timestamp: new Date(),
+    attempts,
+    body: message,
+    ack: () => {
+      outcome.acked = true;
+    },
+    retry: (opts?: { delaySeconds?: number }) => {
+      outcome.retryDelay = opts?.delaySeconds;
+    },
+  };
+  const batch = { queue: "inbound", messages: [msg], ackAll: () => {}, retryAll: () => {} };
+  await handleInboundBatch(batch as unknown as MessageBatch<unknown>, env, {
+    now: () => Date.now(),
+    fetch: (i, init) => fetch(i, init),
+    random: () => 0,
+  });
+  return outcome;
+}
+
+describe("retries and dead letters", () => {
+  it("retries a transient platform failure with growing delays, never acking it", async () => {
+    const p = await seedPortfolio();
+    const { reservation } = await sandbox<{ reservation: { confirmation_code: string } }>(
+      "POST",
+      "/_sandbox/airbnb/reservations?deliver=none",
+      { listing_id: p.airbnb.listingId, start_date: addDaysUtc(5), end_date: addDaysUtc(6) },
+    );
+    await sandbox("POST", "/_sandbox/airbnb/faults", { fail_next: 100, fail_status: 503 });
+    const message = webhookFor(p.airbnb.listingId, reservation.confirmation_code);
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const result = await deliverAttempt(message, attempt);
+      expect(result.acked).toBe(false);
+      delays.push(result.retryDelay!);
+    }
+    expect(delays).toEqual([1, 2, 4, 8, 16, 16]);
+
+    // After max_retries the queue moves the message to inbound-dlq; its consumer stores the context.
+    const dlq = createMessageBatch("inbound-dlq", [
+      { id: "dlq-1", timestamp: Date.now(), attempts: 1, body: message },
+    ]);
+    const ctx = createExecutionContext();
+    await handleDeadLetterBatch(dlq, env, "inbound");
+    expect((await getQueueResult(dlq, ctx)).explicitAcks).toEqual(["dlq-1"]);
+
+    const key = `airbnb:${message.eventId}`;
+    const dead = await env.DB.prepare(`SELECT * FROM dead_letters WHERE idempotency_key = ?`)
+      .bind(key)
+      .first<Record<string, any>>();
+    expect(dead).toMatchObject({
+      queue: "inbound",
+      platform: "airbnb",
+      tenant_id: p.tenantId,
+      connection_id: p.airbnb.connectionId,
+      attempts: 6,
+    });
+    expect(JSON.parse(dead!.body)).toMatchObject({ eventId: message.eventId });
+    const attemptLog = JSON.parse(dead!.attempt_log) as Array<{ attempt: number; error: string }>;
+    expect(attemptLog.map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(attemptLog[0]!.error).toContain("503");
+    const event = await env.DB.prepare(
+      `SELECT status FROM channel_events WHERE idempotency_key = ?`,
+    )
+      .bind(key)
+      .first();
+    expect(event).toEqual({ status: "failed" });
+    const log = await env.DB.prepare(`SELECT status FROM webhook_log WHERE id = ?`)
+      .bind(key)
+      .first();
+    expect(log).toEqual({ status: "failed" });
+    const alert = await env.DB.prepare(`SELECT kind FROM alerts WHERE dedupe_key = ?`)
+      .bind(`dead_letter:inbound:${key}`)
+      .first();
+    expect(alert).toEqual({ kind: "dead_letter" });
+  });
+
+  it("honours Retry-After from a 429", async () => {
+    const p = await seedPortfolio();
+    const { reservation } = await sandbox<{ reservation: { confirmation_code: string } }>(
+      "POST",
+      "/_sandbox/airbnb/reservations?deliver=none",
+      { listing_id: p.airbnb.listingId, start_date: addDaysUtc(7), end_date: addDaysUtc(8) },
+    );
+    await sandbox("POST", "/_sandbox/airbnb/faults", { rate_limit_next: 1, retry_after: 42 });
+    const result = await deliverAttempt(
+      webhookFor(p.airbnb.listingId, reservation.confirmation_code),
+      1,
+    );
+    expect(result).toEqual({ acked: false, retryDelay: 42 });
+  });
+
+  it("sends a permanent failure straight to the dead-letter queue, where it is stored", async () => {
+    const p = await seedPortfolio();
+    // A webhook for a reservation the platform does not know: 404 will not change on retry.
+    const message = webhookFor(p.airbnb.listingId, "HMZZZZ9999");
+    await env.INBOUND_QUEUE.send(message, { contentType: "json" });
+    const key = `airbnb:${message.eventId}`;
+    const dead = await eventually(
+      () =>
+        env.DB.prepare(`SELECT error, attempts FROM dead_letters WHERE idempotency_key = ?`)
+          .bind(key)
+          .first<{ error: string; attempts: number }>(),
+      { what: "dead letter stored" },
+    );
+    expect(dead.attempts).toBe(1);
+    expect(dead.error).toContain("404");
+  });
+});

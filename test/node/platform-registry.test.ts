@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { PLATFORMS } from "../../src/db/channels.schema";
+import { adapterFor, getAdapter, platformConfig } from "../../src/platforms/registry";
+
+const ENV = {
+  AIRBNB_API_BASE: "http://sandbox.test/airbnb",
+  AIRBNB_CLIENT_ID: "a-id",
+  AIRBNB_CLIENT_SECRET: "a-secret",
+  AIRBNB_REFRESH_TOKEN: "a-refresh",
+  AIRBNB_WEBHOOK_SECRET: "a-hook",
+  AIRBNB_WEBHOOK_SECRET_PREVIOUS: "a-hook-old",
+  BOOKING_COM_API_BASE: "http://sandbox.test/booking_com",
+  BOOKING_COM_CLIENT_ID: "b-id",
+  BOOKING_COM_CLIENT_SECRET: "b-secret",
+  BOOKING_COM_WEBHOOK_SECRET: "b-hook",
+  BOOKING_COM_WEBHOOK_SECRET_PREVIOUS: "",
+  UNRELATED: 42,
+};
+
+describe("platform registry", () => {
+  it("has adapters for Airbnb and Booking.com only", () => {
+    expect(PLATFORMS.filter((p) => getAdapter(p))).toEqual(["airbnb", "booking_com"]);
+    expect(adapterFor("airbnb").signatureHeader).toBe("x-airbnb-signature");
+    expect(adapterFor("booking_com").maxNightsPerCall).toBe(31);
+    expect(() => adapterFor("expedia")).toThrow("no adapter for platform expedia");
+  });
+
+  it("reads each platform's configuration; empty previous secrets are dropped", () => {
+    expect(platformConfig(ENV, "airbnb")).toEqual({
+      baseUrl: "http://sandbox.test/airbnb",
+      credentials: { clientId: "a-id", clientSecret: "a-secret", refreshToken: "a-refresh" },
+      webhookSecrets: ["a-hook", "a-hook-old"],
+    });
+    expect(platformConfig(ENV, "booking_com")).toEqual({
+      baseUrl: "http://sandbox.test/booking_com",
+      credentials: { clientId: "b-id", clientSecret: "b-secret" },
+      webhookSecrets: ["b-hook"],
+    });
+  });
+
+  it("names a missing binding without showing any value", () => {
+    expect(() => platformConfig({ ...ENV, AIRBNB_CLIENT_SECRET: " " }, "airbnb")).toThrow(
+      "missing configuration AIRBNB_CLIENT_SECRET",
+    );
+    expect(() => platformConfig(ENV, "google")).toThrow("no configuration for platform google");
+  });
+});
