@@ -1,0 +1,245 @@
+import { type Context, Hono } from "hono";
+import type { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { parseRange } from "../lib/dates";
+import { clampLimit } from "../lib/http";
+import { isSellable } from "../state/calendar-store";
+import { platformState } from "../state/platform-state";
+import {
+  isPlatformName,
+  PLATFORMS,
+  type PlatformName,
+  type ReservationResult,
+} from "../state/types";
+import { type DeliveryMode, emit, flush, parseDeliveryMode } from "../webhooks";
+import { airbnbBooking, bookingComBooking, GUEST_SIDE } from "./reservations";
+import {
+  airbnbReservationBody,
+  bookingReservationBody,
+  faultsBody,
+  listingBody,
+  modifyBody,
+  roomBody,
+} from "./schemas";
+
+type Ctx = Context<AppEnv>;
+
+/** Control API: drives the simulators from tests and tools. No auth: it is never deployed. */
+export const control = new Hono<AppEnv>();
+
+// Helpers take any Context: they serve the global and the per-platform routes alike.
+function invalid(c: Context, message: string) {
+  return c.json({ error: "validation_error", message }, 400);
+}
+
+async function readBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+): Promise<{ ok: true; data: z.infer<S> } | { ok: false; response: Response }> {
+  const raw = await c.req.text();
+  let json: unknown = {};
+  if (raw.trim()) {
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return { ok: false, response: invalid(c, "body is not valid JSON") };
+    }
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const message = parsed.error.issues
+    .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
+    .join("; ");
+  return { ok: false, response: invalid(c, message) };
+}
+
+const unknownPlatform = (c: Context) =>
+  c.json({ error: "not_found", message: `platform must be one of ${PLATFORMS.join(", ")}` }, 404);
+
+control.post("/reset", async (c) => {
+  const only = c.req.query("platform");
+  if (only !== undefined && !isPlatformName(only)) return unknownPlatform(c);
+  const targets = only ? [only] : PLATFORMS;
+  await Promise.all(targets.map((p) => platformState(c.env, p).reset()));
+  return c.json({ ok: true, reset: targets });
+});
+
+// ---- listings and rooms ----
+
+control.put("/airbnb/listings/:listing_id", async (c) => {
+  const id = c.req.param("listing_id");
+  if (!/^\d{1,20}$/.test(id)) return invalid(c, "Airbnb listing ids are numeric");
+  const body = await readBody(c, listingBody);
+  if (!body.ok) return body.response;
+  const unit = await platformState(c.env, "airbnb").upsertUnit(id, id, {
+    price: body.data.nightly_price,
+    currency: body.data.currency,
+  });
+  return c.json({
+    listing: { listing_id: id, nightly_price: unit.price, currency: unit.currency },
+  });
+});
+
+control.put("/booking_com/hotels/:hotel_id/rooms/:room_id", async (c) => {
+  const hotel = c.req.param("hotel_id");
+  const room = c.req.param("room_id");
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(hotel) || !/^[A-Za-z0-9_-]{1,32}$/.test(room)) {
+    return invalid(c, "hotel and room ids must be 1-32 letters, digits, _ or -");
+  }
+  const body = await readBody(c, roomBody);
+  if (!body.ok) return body.response;
+  const unit = await platformState(c.env, "booking_com").upsertUnit(hotel, room, body.data);
+  return c.json({
+    room: {
+      hotel_id: hotel,
+      room_id: room,
+      units: unit.units,
+      rate_plan_id: unit.rate_plan_id,
+      price: unit.price,
+      currency: unit.currency,
+    },
+  });
+});
+
+// ---- calendars as the platform shows them (propagation measurements) ----
+
+async function calendar(c: Ctx, platform: PlatformName, propertyId: string, unitId: string) {
+  const range = parseRange(c.req.query("start"), c.req.query("end"), ["start", "end"]);
+  if (!range.ok) return invalid(c, range.message);
+  const days = await platformState(c.env, platform).readCalendar(
+    propertyId,
+    unitId,
+    range.start,
+    range.end,
+    platform,
+  );
+  if (!days) return c.json({ error: "not_found" }, 404);
+  return c.json({
+    days: days.map((d) => ({
+      date: d.date,
+      available: isSellable(d),
+      ...(platform === "booking_com" ? { rooms_to_sell: d.rooms_to_sell, closed: d.closed } : {}),
+      ...(platform === "airbnb" ? { reserved: d.reserved } : {}),
+      price: d.price,
+      currency: d.currency,
+      updated_at: d.updated_at,
+    })),
+  });
+}
+
+control.get("/airbnb/listings/:id/calendar", (c) => {
+  const id = c.req.param("id");
+  return calendar(c, "airbnb", id, id);
+});
+
+control.get("/booking_com/hotels/:hotel/rooms/:room/calendar", (c) =>
+  calendar(c, "booking_com", c.req.param("hotel"), c.req.param("room")),
+);
+
+// ---- per platform: guests, faults, webhooks, logs ----
+
+interface PlatformVars {
+  Bindings: Env;
+  Variables: AppEnv["Variables"] & { platform: PlatformName };
+}
+
+const perPlatform = new Hono<PlatformVars>();
+
+perPlatform.use("*", async (c, next) => {
+  const p = c.req.param("platform") ?? "";
+  if (!isPlatformName(p)) return unknownPlatform(c);
+  c.set("platform", p);
+  return next();
+});
+
+type PCtx = Context<PlatformVars>;
+
+function deliveryMode(c: PCtx): DeliveryMode | null {
+  return parseDeliveryMode(c.req.query("deliver"));
+}
+
+const badMode = (c: Context) => invalid(c, "deliver must be sync or none");
+
+async function answer(c: PCtx, mode: DeliveryMode, result: ReservationResult, status: 200 | 201) {
+  if (!result.ok) return c.json({ error: result.error, message: result.message }, result.status);
+  const platform = c.get("platform");
+  const side = GUEST_SIDE[platform];
+  const { reservation } = result;
+  const deliveries = await emit(
+    c.env,
+    platform,
+    side.event(reservation.last_action, reservation),
+    mode,
+  );
+  return c.json(
+    { reservation: side.serialize(reservation), calendar_open: result.calendar_open, deliveries },
+    status,
+  );
+}
+
+perPlatform.post("/reservations", async (c) => {
+  const platform = c.get("platform");
+  const mode = deliveryMode(c);
+  if (!mode) return badMode(c);
+  const stub = platformState(c.env, platform);
+  if (platform === "airbnb") {
+    const body = await readBody(c, airbnbReservationBody);
+    if (!body.ok) return body.response;
+    return answer(c, mode, await stub.createReservation(airbnbBooking(body.data), platform), 201);
+  }
+  const body = await readBody(c, bookingReservationBody);
+  if (!body.ok) return body.response;
+  return answer(c, mode, await stub.createReservation(bookingComBooking(body.data), platform), 201);
+});
+
+perPlatform.post("/reservations/:id/modify", async (c) => {
+  const platform = c.get("platform");
+  const mode = deliveryMode(c);
+  if (!mode) return badMode(c);
+  const body = await readBody(c, modifyBody);
+  if (!body.ok) return body.response;
+  const stub = platformState(c.env, platform);
+  return answer(c, mode, await stub.modifyReservation(c.req.param("id"), body.data, platform), 200);
+});
+
+perPlatform.post("/reservations/:id/cancel", async (c) => {
+  const platform = c.get("platform");
+  const mode = deliveryMode(c);
+  if (!mode) return badMode(c);
+  const stub = platformState(c.env, platform);
+  return answer(c, mode, await stub.cancelReservation(c.req.param("id"), platform), 200);
+});
+
+perPlatform.get("/faults", async (c) =>
+  c.json({ faults: await platformState(c.env, c.get("platform")).getFaults() }),
+);
+
+perPlatform.post("/faults", async (c) => {
+  const body = await readBody(c, faultsBody);
+  if (!body.ok) return body.response;
+  return c.json({ faults: await platformState(c.env, c.get("platform")).setFaults(body.data) });
+});
+
+perPlatform.delete("/faults", async (c) =>
+  c.json({ faults: await platformState(c.env, c.get("platform")).clearFaults() }),
+);
+
+perPlatform.post("/webhooks/flush", async (c) => {
+  const mode = deliveryMode(c);
+  if (!mode) return badMode(c);
+  return c.json({ deliveries: await flush(c.env, c.get("platform"), mode) });
+});
+
+perPlatform.get("/requests", async (c) => {
+  const limit = clampLimit(c.req.query("limit"), 500, 500);
+  return c.json({ requests: await platformState(c.env, c.get("platform")).requests(limit) });
+});
+
+perPlatform.get("/received", async (c) => {
+  const limit = clampLimit(c.req.query("limit"), 200, 200);
+  return c.json({ received: await platformState(c.env, c.get("platform")).received(limit) });
+});
+
+control.route("/:platform", perPlatform);
+
+control.all("*", (c) => c.json({ error: "not_found" }, 404));

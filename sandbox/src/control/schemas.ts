@@ -1,0 +1,93 @@
+import { z } from "zod";
+import { isIsoDate } from "../lib/dates";
+
+const isoDate = z.string().refine(isIsoDate, "must be a valid YYYY-MM-DD date");
+/** Money as a decimal string ("450.00"); numbers are accepted and normalised. */
+const money = z
+  .union([z.string().regex(/^\d{1,7}(\.\d{1,2})?$/), z.number().nonnegative()])
+  .transform((v) => Number(v).toFixed(2));
+const currency = z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as EUR");
+const guests = z.number().int().min(1).max(99);
+/** Ids travel in URLs and in OTA attributes limited to 32 characters. */
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 letters, digits, _ or -");
+
+export const listingBody = z.strictObject({
+  nightly_price: money.optional(),
+  currency: currency.optional(),
+});
+
+export const roomBody = z.strictObject({
+  units: z.number().int().min(0).max(999).optional(),
+  rate_plan_id: id.optional(),
+  price: money.optional(),
+  currency: currency.optional(),
+});
+
+const stay = {
+  start_date: isoDate,
+  end_date: isoDate,
+  guest_name: z.string().max(128).optional(),
+  guests: guests.optional(),
+  total: money.optional(),
+  currency: currency.optional(),
+};
+
+const checkOutAfterCheckIn = (v: { start_date: string; end_date: string }) =>
+  v.end_date > v.start_date;
+const stayMessage = {
+  message: "end_date (check-out) must be after start_date",
+  path: ["end_date"],
+};
+
+export const airbnbReservationBody = z
+  .strictObject({
+    ...stay,
+    listing_id: z.string().regex(/^\d{1,20}$/, "Airbnb listing ids are numeric"),
+    confirmation_code: z
+      .string()
+      .regex(/^HM[A-Z0-9]{8}$/, "must be HM followed by 8 upper-case letters or digits")
+      .optional(),
+  })
+  .refine(checkOutAfterCheckIn, stayMessage);
+
+export const bookingReservationBody = z
+  .strictObject({
+    ...stay,
+    hotel_id: id,
+    room_id: id,
+    rate_plan_id: id.optional(),
+    reservation_id: z
+      .string()
+      .regex(/^\d{1,32}$/, "Booking.com reservation ids are numeric")
+      .optional(),
+  })
+  .refine(checkOutAfterCheckIn, stayMessage);
+
+export const modifyBody = z.strictObject({
+  start_date: isoDate.optional(),
+  end_date: isoDate.optional(),
+  guests: guests.optional(),
+  total: money.optional(),
+});
+
+export const faultsBody = z.strictObject({
+  latency_ms: z.number().int().min(0).max(60_000).optional(),
+  fail_next: z.number().int().min(0).optional(),
+  fail_status: z.number().int().min(400).max(599).optional(),
+  rate_limit_next: z.number().int().min(0).optional(),
+  retry_after: z.number().int().min(0).max(86_400).optional(),
+  timeout_next: z.number().int().min(0).optional(),
+  timeout_ms: z.number().int().min(0).max(60_000).optional(),
+  fail_rate: z.number().min(0).max(1).optional(),
+  duplicate_webhooks: z.boolean().optional(),
+  reorder_webhooks: z.boolean().optional(),
+  enforce_rate_limit: z.boolean().optional(),
+});
+
+/** "Anna Maria Schmidt" -> given "Anna Maria", surname "Schmidt" (OTA requires a Surname). */
+export function splitName(name: string | undefined): { given: string | null; surname: string } {
+  const words = (name ?? "").trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return { given: "Test", surname: "Guest" };
+  const surname = words.pop()!;
+  return { given: words.length ? words.join(" ") : null, surname };
+}

@@ -1,0 +1,192 @@
+/** Plain data exchanged with the PlatformState Durable Object over RPC. */
+
+export type PlatformName = "airbnb" | "booking_com";
+
+export const PLATFORMS: readonly PlatformName[] = ["airbnb", "booking_com"];
+
+export function isPlatformName(value: string): value is PlatformName {
+  return (PLATFORMS as readonly string[]).includes(value);
+}
+
+/**
+ * A sellable unit: an Airbnb listing (property_id = unit_id = listing id) or a Booking.com room
+ * (property_id = hotel id, unit_id = room id).
+ */
+export interface UnitRow {
+  property_id: string;
+  unit_id: string;
+  units: number;
+  rate_plan_id: string | null;
+  price: string | null;
+  currency: string;
+}
+
+export interface UnitPatch {
+  units?: number;
+  rate_plan_id?: string;
+  price?: string;
+  currency?: string;
+}
+
+/** A stored calendar day; absent columns mean "never written" and fall back to the unit's values. */
+export interface CalendarRow {
+  date: string;
+  rooms_to_sell: number | null;
+  closed: number | null;
+  price: string | null;
+  currency: string | null;
+  updated_at: number | null;
+}
+
+export interface DayPatch {
+  rooms_to_sell?: number;
+  closed?: boolean;
+  price?: string;
+  currency?: string;
+}
+
+export interface DayWrite {
+  property_id: string;
+  unit_id: string;
+  start: string;
+  /** Inclusive. */
+  end: string;
+  patch: DayPatch;
+}
+
+export type ReservationStatus = "confirmed" | "cancelled";
+export type ReservationAction = "created" | "modified" | "cancelled";
+
+export interface ReservationRow {
+  id: string;
+  property_id: string;
+  unit_id: string;
+  rate_plan_id: string | null;
+  status: ReservationStatus;
+  last_action: ReservationAction;
+  start_date: string;
+  /** Check-out, exclusive. */
+  end_date: string;
+  given_name: string | null;
+  surname: string;
+  guests: number;
+  total: string;
+  currency: string;
+  created_at: number;
+  /** Strictly increasing per reservation: max(now, previous + 1) ms. */
+  modified_at: number;
+  /** Revision handed out by the last pull (Booking.com). */
+  served_at: number | null;
+  /** Revision acknowledged by the client (Booking.com). */
+  acked_at: number | null;
+}
+
+export interface NewReservation {
+  id: string;
+  property_id: string;
+  unit_id: string;
+  rate_plan_id: string | null;
+  start_date: string;
+  end_date: string;
+  given_name: string | null;
+  surname: string;
+  guests: number;
+  /** Null: priced from the calendar. */
+  total: string | null;
+  currency: string | null;
+}
+
+export interface ReservationChange {
+  start_date?: string;
+  end_date?: string;
+  guests?: number;
+  total?: string;
+}
+
+/**
+ * How a booking touches the platform's own calendar: Airbnb blocks booked nights by itself (derived
+ * from reservations on read), Booking.com lowers rooms-to-sell by one per night.
+ */
+export type InventoryModel = "airbnb" | "booking_com";
+
+export type ReservationResult =
+  | { ok: true; reservation: ReservationRow; calendar_open: boolean }
+  | { ok: false; status: 400 | 404 | 409; error: string; message: string };
+
+export interface Faults {
+  latency_ms: number;
+  fail_next: number;
+  fail_status: number;
+  rate_limit_next: number;
+  retry_after: number;
+  timeout_next: number;
+  /** How long a timeout_next call hangs before its 504 (extension; default 20 s). */
+  timeout_ms: number;
+  fail_rate: number;
+  duplicate_webhooks: boolean;
+  reorder_webhooks: boolean;
+  enforce_rate_limit: boolean;
+}
+
+export const DEFAULT_FAULTS: Faults = {
+  latency_ms: 0,
+  fail_next: 0,
+  fail_status: 503,
+  rate_limit_next: 0,
+  retry_after: 1,
+  timeout_next: 0,
+  timeout_ms: 20_000,
+  fail_rate: 0,
+  duplicate_webhooks: false,
+  reorder_webhooks: false,
+  enforce_rate_limit: false,
+};
+
+export interface RateWindow {
+  bucket: string;
+  limit: number;
+  windowMs: number;
+}
+
+export type GateOutcome =
+  | { type: "ok"; client_id: string }
+  | {
+      type: "fault";
+      fault: "timeout" | "fail_next" | "rate_limit_next" | "fail_rate";
+      status: number;
+      retry_after?: number;
+      hang_ms?: number;
+    }
+  | { type: "unauthorized" }
+  | { type: "rate_limited"; retry_after: number };
+
+export interface GateDecision {
+  latency_ms: number;
+  outcome: GateOutcome;
+}
+
+export interface RequestLogEntry {
+  at: number;
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  idempotency_key: string | null;
+  fault: string | null;
+}
+
+export interface ReceivedBody {
+  at: number;
+  method: string;
+  path: string;
+  content_type: string | null;
+  body: string;
+}
+
+export interface HeldDelivery {
+  url: string;
+  body: string;
+}
+
+export type IdempotentResult =
+  { kind: "replay"; status: number; body: string } | { kind: "mismatch" } | { kind: "fresh" };
