@@ -52,6 +52,8 @@ interface DirtyRow extends Record<string, SqlStorageValue> {
 const FLUSH = "flush";
 const RETRY_CAP_SECONDS = 300;
 const PERMANENT_RETRY_SECONDS = 900;
+/** How long a running job is considered taken before it is due again. */
+const JOB_LEASE_MS = 60_000;
 
 /**
  * One ChannelGate per channel connection (platform × property). It keeps the dirty nights of its
@@ -157,12 +159,34 @@ export class ChannelGate extends DurableObject<Env> {
       )
       .toArray();
     for (const job of due) {
-      // Removed before running: the job reschedules itself if it has more to do.
-      this.sql.exec(`DELETE FROM jobs WHERE name = ?`, job.name);
-      if (job.name === FLUSH) await this.flush(job.attempts);
+      // A lease, not a delete: if this run dies half-way (eviction, crash), the job is due again.
+      this.sql.exec(`UPDATE jobs SET due_at = ? WHERE name = ?`, now + JOB_LEASE_MS, job.name);
+      try {
+        if (job.name === FLUSH) await this.flush(job.attempts);
+        else this.sql.exec(`DELETE FROM jobs WHERE name = ?`, job.name);
+      } catch (err) {
+        const attempts = job.attempts + 1;
+        log("error", "gate.job_failed", { job: job.name, attempts, error: errorMessage(err) });
+        this.setJob(
+          job.name,
+          now + Math.min(RETRY_CAP_SECONDS, backoffSeconds(attempts)) * 1000,
+          attempts,
+        );
+      }
     }
     await this.ctx.storage.deleteAlarm();
     await this.armAlarm();
+  }
+
+  /** Set a job's next run exactly (unlike schedule(), which only ever brings it forward). */
+  private setJob(name: string, dueAt: number, attempts: number): void {
+    this.sql.exec(
+      `INSERT INTO jobs (name, due_at, attempts) VALUES (?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts`,
+      name,
+      dueAt,
+      attempts,
+    );
   }
 
   private async loadConnection(connectionId: string): Promise<ConnectionForPush | null> {
@@ -216,14 +240,16 @@ export class ChannelGate extends DurableObject<Env> {
 
   private async flush(previousAttempts: number): Promise<void> {
     const connectionId = this.getMeta("connection_id");
-    if (!connectionId) return;
+    // Blocked or nothing to do: the job ends here; the next markDirty schedules it again.
+    const done = () => void this.sql.exec(`DELETE FROM jobs WHERE name = ?`, FLUSH);
+    if (!connectionId) return done();
     const started = this.clock();
     const connection = await this.loadConnection(connectionId);
     if (!connection) {
       // The connection is gone: nothing will ever take these nights.
       this.sql.exec(`DELETE FROM dirty_nights`);
       this.block(`connection ${connectionId} no longer exists`);
-      return;
+      return done();
     }
     if (
       connection.status !== "active" ||
@@ -234,12 +260,12 @@ export class ChannelGate extends DurableObject<Env> {
       this.block(
         `connection is ${connection.status}, availability sync ${connection.syncAvailability ? "on" : "off"}, ${connection.syncDirection}`,
       );
-      return;
+      return done();
     }
     const adapter = getAdapter(connection.platform);
     if (!adapter) {
       this.block(`no adapter for ${connection.platform} yet`);
-      return;
+      return done();
     }
     const today = localToday(connection.timeZone, started);
     this.sql.exec(`DELETE FROM dirty_nights WHERE night < ?`, today);
@@ -326,6 +352,12 @@ export class ChannelGate extends DurableObject<Env> {
     if (unmapped.length > 0) this.block(`room types without a mapping: ${unmapped.join(", ")}`);
     else this.setMeta("blocked_reason", null);
 
+    if (calls > 0 || failure) {
+      await this.recordSync(connection, started, finished, pushed, failure).catch((e) =>
+        log("error", "gate.sync_log_failed", { error: errorMessage(e) }),
+      );
+    }
+    // From here on no await: the job row is settled without a markDirty slipping in between.
     if (failure) {
       const attempts = previousAttempts + 1;
       const delay =
@@ -336,36 +368,26 @@ export class ChannelGate extends DurableObject<Env> {
             : Math.min(RETRY_CAP_SECONDS, backoffSeconds(attempts));
       this.setMeta("last_error", errorMessage(failure).slice(0, 500));
       this.setMeta("consecutive_failures", attempts);
-      this.sql.exec(
-        `INSERT INTO jobs (name, due_at, attempts) VALUES (?, ?, ?)
-         ON CONFLICT(name) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts`,
-        FLUSH,
-        finished + delay * 1000,
-        attempts,
-      );
+      this.setJob(FLUSH, finished + delay * 1000, attempts);
       log("warn", "gate.push_failed", {
         connectionId,
         attempts,
         delay,
         error: errorMessage(failure),
       });
-    } else {
-      this.setMeta("consecutive_failures", 0);
-      if (pushed > 0) this.setMeta("last_push_at", finished);
-      // Marks that arrived during the push are still dirty: go again right away.
-      const remaining = this.sql
-        .exec<{ n: number }>(
-          `SELECT count(*) AS n FROM dirty_nights WHERE room_type_id NOT IN (${unmapped.map(() => "?").join(",") || "''"})`,
-          ...unmapped,
-        )
-        .one().n;
-      if (remaining > 0) await this.schedule(FLUSH, finished, { resetAttempts: true });
+      return;
     }
-    if (calls > 0 || failure) {
-      await this.recordSync(connection, started, finished, pushed, failure).catch((e) =>
-        log("error", "gate.sync_log_failed", { error: errorMessage(e) }),
-      );
-    }
+    this.setMeta("consecutive_failures", 0);
+    if (pushed > 0) this.setMeta("last_push_at", finished);
+    // Marks that arrived during the push are still dirty: go again right away.
+    const remaining = this.sql
+      .exec<{ n: number }>(
+        `SELECT count(*) AS n FROM dirty_nights WHERE room_type_id NOT IN (${unmapped.map(() => "?").join(",") || "''"})`,
+        ...unmapped,
+      )
+      .one().n;
+    if (remaining > 0) this.setJob(FLUSH, this.clock(), 0);
+    else this.sql.exec(`DELETE FROM jobs WHERE name = ?`, FLUSH);
   }
 
   private async recordSync(
@@ -405,7 +427,6 @@ export class ChannelGate extends DurableObject<Env> {
 
   /** Push now instead of waiting for the alarm (admin "sync now", tests). */
   async flushNow(): Promise<GateStatus> {
-    this.sql.exec(`DELETE FROM jobs WHERE name = ?`, FLUSH);
     await this.flush(0);
     await this.armAlarm();
     return this.status();
