@@ -12,6 +12,8 @@ async function buildSandbox(): Promise<string> {
     bundle: true,
     format: "esm",
     platform: "neutral",
+    // fast-xml-parser's dependencies (strnum, @nodable/entities) declare only "main".
+    mainFields: ["module", "main"],
     target: "es2022",
     outfile,
     external: ["cloudflare:*"],
@@ -40,6 +42,10 @@ export default defineConfig(async () => {
   const sandboxScript = await buildSandbox();
   return {
     test: {
+      // Logs of passing tests are noise (expected warnings from unhappy-path tests); failures keep theirs.
+      silent: "passed-only" as const,
+      // Test files share one sandbox Worker whose fault switches are per platform: run them one by one.
+      fileParallelism: false,
       projects: [
         {
           plugins: [

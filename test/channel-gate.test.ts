@@ -97,19 +97,21 @@ describe("ChannelGate", () => {
       { start: addDaysUtc(9), end: addDaysUtc(10) },
     ]);
     await setStatus(p.booking.connectionId, "active");
-    const before = (
-      await sandbox<{ requests: unknown[] }>("GET", "/_sandbox/booking_com/requests?limit=500")
-    ).requests.length;
+    // Count this hotel's pushes only: other test files share the sandbox.
+    const pushesForHotel = async () =>
+      (
+        await sandbox<{ received: Array<{ path: string; body: string }> }>(
+          "GET",
+          "/_sandbox/booking_com/received?limit=200",
+        )
+      ).received.filter(
+        (r) =>
+          r.path.endsWith("OTA_HotelAvailNotif") &&
+          r.body.includes(`HotelCode="${p.booking.hotelId}"`),
+      );
+    expect(await pushesForHotel()).toHaveLength(0);
     await gate.flushNow();
-    const log = (
-      await sandbox<{ requests: Array<{ path: string }> }>(
-        "GET",
-        "/_sandbox/booking_com/requests?limit=500",
-      )
-    ).requests;
-    const pushes = log
-      .slice(0, log.length - before)
-      .filter((r) => r.path.endsWith("OTA_HotelAvailNotif"));
+    const pushes = await pushesForHotel();
     expect(pushes).toHaveLength(1);
   });
 

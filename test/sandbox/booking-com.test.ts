@@ -282,6 +282,63 @@ describe("booking_com ARI push", () => {
     }
     expect((await calendar(r.hotel, r.room, day(1), day(1)))[0]!.updated_at).toBeNull();
   });
+
+  it("names the problem and its line in a malformed-XML answer", async () => {
+    const r = await newRoom();
+    const good = availXml(r.hotel, [{ start: day(1), end: day(1), room: r.room, limit: 1 }]);
+    const res = await postOta(
+      "OTA_HotelAvailNotif",
+      good.replace("<AvailStatusMessages", "\n\n<AvailStatusMessages").replace("/>", ">"),
+    );
+    expect(res.status).toBe(400);
+    expect(otaErrors(res.text)).toEqual([["450", "INVALID_XML"]]);
+    expect(res.text).toMatch(/Malformed XML: line 3: .*StatusApplicationControl/);
+  });
+
+  it("refuses a DOCTYPE (entity declarations and their expansion) with HTTP 400", async () => {
+    const r = await newRoom();
+    const good = availXml(r.hotel, [{ start: day(1), end: day(1), room: r.room, limit: 1 }]);
+    const laughs =
+      '<!DOCTYPE OTA_HotelAvailNotifRQ [\n<!ENTITY a "1">\n<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">\n' +
+      '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">\n]>\n';
+    const cases = [
+      // A declared entity expanding into the room count.
+      good.replace("?>", `?>\n${laughs}`).replace('BookingLimit="1"', 'BookingLimit="&c;"'),
+      // Even an empty DOCTYPE, and a declaration inside an element.
+      good.replace("?>", "?><!DOCTYPE OTA_HotelAvailNotifRQ>"),
+      good.replace("<AvailStatusMessages", '<!ENTITY x "y"><AvailStatusMessages'),
+    ];
+    for (const xml of cases) {
+      const res = await postOta("OTA_HotelAvailNotif", xml);
+      expect(res.status).toBe(400);
+      expect(otaErrors(res.text)).toEqual([["450", "INVALID_XML"]]);
+      expect(res.text).toMatch(/Malformed XML: line \d+: (DOCTYPE|markup) declarations are not/);
+    }
+    expect(
+      (await postOta("OTA_HotelAvailNotif", good.replace("?>", `?>\n${laughs}`))).text,
+    ).toContain("Malformed XML: line 2: DOCTYPE declarations are not allowed");
+    expect((await calendar(r.hotel, r.room, day(1), day(1)))[0]!.updated_at).toBeNull();
+  });
+
+  it("reads a prefixed OTA root and children, attributes with entity references, and echoes the token", async () => {
+    const r = await newRoom();
+    const prefixed = availXml(
+      r.hotel,
+      [{ start: day(1), end: day(1), room: r.room, limit: 0, status: "Close" }],
+      "a&amp;b",
+    )
+      .replace(`xmlns="${NS}"`, `xmlns:ota="${NS}"`)
+      .replace(/<(\/?)(\w)/g, "<$1ota:$2");
+    const res = await postOta("OTA_HotelAvailNotif", prefixed);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain("<Success/>");
+    expect(res.text).toContain('EchoToken="a&amp;b"');
+    const [d] = await calendar(r.hotel, r.room, day(1), day(1));
+    expect(d).toMatchObject({ rooms_to_sell: 0, closed: true });
+    // The prefix bound to another namespace is not the OTA element.
+    const wrong = prefixed.replace(`xmlns:ota="${NS}"`, `xmlns:ota="urn:not-ota" xmlns="${NS}"`);
+    expect((await postOta("OTA_HotelAvailNotif", wrong)).status).toBe(400);
+  });
 });
 
 describe("booking_com reservations (pull and acknowledge)", () => {

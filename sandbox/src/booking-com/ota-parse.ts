@@ -1,14 +1,34 @@
 import {
+  attribute as attr,
   childElement as child,
   childElements as children,
   parseXml,
-  type XmlElement,
   XmlError,
+  type XmlDocument,
+  type XmlNode,
 } from "../lib/xml";
 import { OTA_NS, type OtaError } from "./ota-xml";
 
+/**
+ * Elements of the messages read here that may repeat (the containers too, so a repeated one is
+ * counted and refused): always arrays after parsing.
+ */
+const REPEATED: ReadonlySet<string> = new Set([
+  "AvailStatusMessages",
+  "AvailStatusMessage",
+  "RateAmountMessages",
+  "RateAmountMessage",
+  "StatusApplicationControl",
+  "Rates",
+  "Rate",
+  "BaseByGuestAmt",
+  "HotelReservation",
+  "HotelReservationID",
+  "UniqueID",
+]);
+
 export type ParsedOta =
-  { ok: true; root: XmlElement; echoToken?: string } | { ok: false; error: OtaError };
+  { ok: true; root: XmlNode; echoToken?: string } | { ok: false; error: OtaError };
 
 function protocolError(message: string): { ok: false; error: OtaError } {
   return { ok: false, error: { type: 7, code: "450", shortText: "INVALID_XML", message } };
@@ -16,20 +36,21 @@ function protocolError(message: string): { ok: false; error: OtaError } {
 
 /** Well-formed, the expected root element, in the OTA namespace; otherwise an HTTP 400. */
 export function parseOtaRequest(xml: string, expectedRoot: string): ParsedOta {
-  let root: XmlElement;
+  let doc: XmlDocument;
   try {
-    root = parseXml(xml);
+    doc = parseXml(xml, REPEATED);
   } catch (err) {
     if (err instanceof XmlError) return protocolError(`Malformed XML: ${err.message}`);
     throw err;
   }
-  if (root.name !== expectedRoot) {
-    return protocolError(`Unexpected root element ${root.name}, expected ${expectedRoot}`);
+  if (doc.name !== expectedRoot) {
+    return protocolError(`Unexpected root element ${doc.name}, expected ${expectedRoot}`);
   }
-  if (root.namespace !== OTA_NS) {
+  if (doc.namespace !== OTA_NS) {
     return protocolError(`${expectedRoot} must be in the namespace ${OTA_NS}`);
   }
-  const echo = root.attrs.EchoToken;
+  const root = doc.root;
+  const echo = attr(root, "EchoToken");
   return echo === undefined ? { ok: true, root } : { ok: true, root, echoToken: echo };
 }
 
@@ -42,15 +63,15 @@ export interface RawControl {
   ratePlanId?: string;
 }
 
-function readControl(message: XmlElement): RawControl {
+function readControl(message: XmlNode): RawControl {
   const controls = children(message, "StatusApplicationControl");
-  const c = controls[0]?.attrs;
+  const c = controls[0];
   return {
     count: controls.length,
-    start: c?.Start,
-    end: c?.End,
-    roomId: c?.InvTypeCode,
-    ratePlanId: c?.RatePlanCode,
+    start: attr(c, "Start"),
+    end: attr(c, "End"),
+    roomId: attr(c, "InvTypeCode"),
+    ratePlanId: attr(c, "RatePlanCode"),
   };
 }
 
@@ -67,19 +88,19 @@ export interface RawAriRequest<M> {
   messages: M[];
 }
 
-export function readAvailNotif(root: XmlElement): RawAriRequest<RawAvailMessage> {
+export function readAvailNotif(root: XmlNode): RawAriRequest<RawAvailMessage> {
   const containers = children(root, "AvailStatusMessages");
   const box = containers[0];
   return {
     containers: containers.length,
-    hotelCode: box?.attrs.HotelCode,
+    hotelCode: attr(box, "HotelCode"),
     messages: children(box, "AvailStatusMessage").map((m) => {
-      const restriction = child(m, "RestrictionStatus")?.attrs;
+      const restriction = child(m, "RestrictionStatus");
       return {
         ...readControl(m),
-        bookingLimit: m.attrs.BookingLimit,
-        status: restriction?.Status,
-        restriction: restriction?.Restriction,
+        bookingLimit: attr(m, "BookingLimit"),
+        status: attr(restriction, "Status"),
+        restriction: attr(restriction, "Restriction"),
       };
     }),
   };
@@ -90,36 +111,36 @@ export interface RawRateMessage extends RawControl {
   currency?: string;
 }
 
-export function readRateAmountNotif(root: XmlElement): RawAriRequest<RawRateMessage> {
+export function readRateAmountNotif(root: XmlNode): RawAriRequest<RawRateMessage> {
   const containers = children(root, "RateAmountMessages");
   const box = containers[0];
   return {
     containers: containers.length,
-    hotelCode: box?.attrs.HotelCode,
+    hotelCode: attr(box, "HotelCode"),
     messages: children(box, "RateAmountMessage").map((m) => {
       const amount = children(m, "Rates")
         .flatMap((rates) => children(rates, "Rate"))
-        .flatMap((rate) => children(child(rate, "BaseByGuestAmts"), "BaseByGuestAmt"))[0]?.attrs;
+        .flatMap((rate) => children(child(rate, "BaseByGuestAmts"), "BaseByGuestAmt"))[0];
       return {
         ...readControl(m),
-        amount: amount?.AmountAfterTax ?? amount?.AmountBeforeTax,
-        currency: amount?.CurrencyCode,
+        amount: attr(amount, "AmountAfterTax") ?? attr(amount, "AmountBeforeTax"),
+        currency: attr(amount, "CurrencyCode"),
       };
     }),
   };
 }
 
 /** Reservation ids an OTA_HotelResNotifRS acknowledges; none when it reports Errors instead. */
-export function readAcknowledgement(root: XmlElement): { success: boolean; ids: string[] } {
+export function readAcknowledgement(root: XmlNode): { success: boolean; ids: string[] } {
   const ids = new Set<string>();
   for (const res of children(child(root, "HotelReservations"), "HotelReservation")) {
     const global = children(
       child(child(res, "ResGlobalInfo"), "HotelReservationIDs"),
       "HotelReservationID",
     )
-      .map((id) => id.attrs.ResID_Value)
+      .map((id) => attr(id, "ResID_Value"))
       .filter((v): v is string => !!v);
-    const unique = child(res, "UniqueID")?.attrs.ID;
+    const unique = attr(child(res, "UniqueID"), "ID");
     for (const id of global.length ? global : unique ? [unique] : []) ids.add(id);
   }
   return { success: child(root, "Success") !== undefined, ids: [...ids] };
