@@ -5,8 +5,9 @@ export default tseslint.config(
   {
     ignores: [
       "node_modules/",
-      ".wrangler/",
+      "**/.wrangler/",
       ".sandbox-build/",
+      "**/*.check.d.ts",
       "worker-configuration.d.ts",
       "sandbox/worker-configuration.d.ts",
       "migrations/",
