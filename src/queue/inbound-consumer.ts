@@ -19,7 +19,7 @@ import { count } from "../lib/metrics";
 import { adapterFor, platformConfig } from "../platforms/registry";
 import type { AdapterContext, WebhookHint } from "../platforms/types";
 import { idempotencyKeyOf, inboundMessage, type InboundMessage } from "./messages";
-import { relayOutboxFor } from "./outbox";
+import { deleteRelayed, relayOutboxFor } from "./outbox";
 import { dispositionFor, PermanentError } from "./retry-policy";
 
 export interface ConsumerDeps {
@@ -233,20 +233,30 @@ async function resolveConnection(
   platform: Platform,
   message: InboundMessage,
   hint: WebhookHint | null,
-): Promise<ConnectionRow | { unmapped: string }> {
+): Promise<
+  | { connection: ConnectionRow; knownRoom?: { externalRoomId: string; roomTypeId: string } }
+  | { unmapped: string }
+> {
   if (message.kind === "pull") {
     const c = await findConnection(env.DB, message.connectionId);
-    return c ?? { unmapped: `connection ${message.connectionId} no longer exists` };
+    return c
+      ? { connection: c }
+      : { unmapped: `connection ${message.connectionId} no longer exists` };
   }
   if (hint?.externalPropertyId) {
     const c = await findConnectionByExternalProperty(env.DB, platform, hint.externalPropertyId);
-    return c ?? { unmapped: `no ${platform} connection for property ${hint.externalPropertyId}` };
+    return c
+      ? { connection: c }
+      : { unmapped: `no ${platform} connection for property ${hint.externalPropertyId}` };
   }
   if (hint?.externalRoomId) {
     const m = await findRoomMapping(env.DB, platform, hint.externalRoomId);
-    return (
-      m?.connection ?? { unmapped: `no ${platform} mapping for listing ${hint.externalRoomId}` }
-    );
+    return m
+      ? {
+          connection: m.connection,
+          knownRoom: { externalRoomId: hint.externalRoomId, roomTypeId: m.roomTypeId },
+        }
+      : { unmapped: `no ${platform} mapping for listing ${hint.externalRoomId}` };
   }
   return { unmapped: `${platform} event names neither a property nor a listing` };
 }
@@ -293,7 +303,7 @@ async function processInbound(
     );
     return "ignored";
   }
-  const connection = resolved;
+  const { connection, knownRoom } = resolved;
   const blocked = inboundBlockReason(connection);
   if (blocked) {
     await finish(
@@ -324,7 +334,10 @@ async function processInbound(
   const results: Array<ImportResult & { channelBookingId: string }> = [];
   const unmapped: string[] = [];
   for (const booking of pulled.bookings) {
-    const mapping = await findRoomMapping(env.DB, platform, booking.externalRoomId, connection.id);
+    const mapping =
+      knownRoom?.externalRoomId === booking.externalRoomId
+        ? knownRoom
+        : await findRoomMapping(env.DB, platform, booking.externalRoomId, connection.id);
     if (!mapping) {
       unmapped.push(booking.externalRoomId);
       continue;
@@ -365,7 +378,7 @@ async function processInbound(
   }
 
   // Fan out only after the booking batch committed; the outbox makes this survive a crash here.
-  await relayOutboxFor(env, key);
+  const relayed = await relayOutboxFor(env, key);
   // Tell a pull platform we have them, only once they are stored (it re-sends until then).
   const stored = new Set(results.map((r) => r.channelBookingId));
   if (pulled.acknowledge && stored.size > 0) await pulled.acknowledge([...stored]);
@@ -395,6 +408,7 @@ async function processInbound(
           connectionId: connection.id,
         },
     deps.now(),
+    deleteRelayed(env.DB, relayed),
   );
   for (const r of results) {
     log(r.outcome === "conflict" ? "error" : "info", "inbound.imported", {
@@ -423,8 +437,15 @@ async function startSyncLog(env: Env, key: string, c: ConnectionRow, attempt: nu
   ]);
 }
 
-async function finish(env: Env, key: string, f: Finish, now: number) {
+async function finish(
+  env: Env,
+  key: string,
+  f: Finish,
+  now: number,
+  also: D1PreparedStatement[] = [],
+) {
   await env.DB.batch([
+    ...also,
     env.DB.prepare(
       `UPDATE channel_events SET status = ?, outcome = ?, processed_at = ?, lease_until = NULL, updated_at = ?,
          tenant_id = COALESCE(tenant_id, ?), connection_id = COALESCE(connection_id, ?)
