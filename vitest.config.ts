@@ -35,6 +35,10 @@ export const TEST_BINDINGS = {
   BOOKING_COM_WEBHOOK_SECRET_PREVIOUS: "",
   BOOKING_COM_CLIENT_ID: "sandbox-booking-client",
   BOOKING_COM_CLIENT_SECRET: "sandbox-booking-client-secret",
+  OPERATOR_TOKEN: "test-operator-token",
+  // Two keys: k2 encrypts, k1 (an older key) still decrypts.
+  CREDENTIALS_KEYS:
+    "k2:dGVzdC1rZXktdHdvLTMyLWJ5dGVzLWxvbmctLS0tLS0=,k1:dGVzdC1rZXktb25lLTMyLWJ5dGVzLWxvbmctLS0tLS0=",
 };
 
 export default defineConfig(async () => {

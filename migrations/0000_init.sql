@@ -12,8 +12,9 @@ CREATE TABLE `bookings` (
 	`id` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,
 	`property_id` text NOT NULL,
-	`room_type_id` text NOT NULL,
+	`room_type_id` text,
 	`connection_id` text,
+	`external_room_id` text,
 	`source` text NOT NULL,
 	`channel_booking_id` text NOT NULL,
 	`status` text NOT NULL,
@@ -70,14 +71,17 @@ CREATE TABLE `channel_connections` (
 	`last_webhook_at` integer,
 	`last_outbound_success_at` integer,
 	`last_error` text,
+	`credentials_ciphertext` text,
+	`credentials_key_id` text,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
+	`deleted_at` integer,
 	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`property_id`) REFERENCES `properties`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `channel_connections_property_platform_uq` ON `channel_connections` (`property_id`,`platform`);--> statement-breakpoint
-CREATE UNIQUE INDEX `channel_connections_platform_external_uq` ON `channel_connections` (`platform`,`external_property_id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `channel_connections_property_platform_uq` ON `channel_connections` (`property_id`,`platform`) WHERE deleted_at IS NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX `channel_connections_platform_external_uq` ON `channel_connections` (`platform`,`external_property_id`) WHERE deleted_at IS NULL;--> statement-breakpoint
 CREATE INDEX `channel_connections_tenant_idx` ON `channel_connections` (`tenant_id`,`property_id`);--> statement-breakpoint
 CREATE TABLE `channel_mappings` (
 	`id` text PRIMARY KEY NOT NULL,
@@ -207,6 +211,21 @@ CREATE TABLE `webhook_log` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `webhook_log_platform_event_uq` ON `webhook_log` (`platform`,`event_id`);--> statement-breakpoint
 CREATE INDEX `webhook_log_platform_created_idx` ON `webhook_log` (`platform`,`created_at`);--> statement-breakpoint
+CREATE TABLE `api_tokens` (
+	`id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`name` text NOT NULL,
+	`role` text NOT NULL,
+	`token_hash` text NOT NULL,
+	`token_prefix` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`last_used_at` integer,
+	`revoked_at` integer,
+	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `api_tokens_hash_uq` ON `api_tokens` (`token_hash`);--> statement-breakpoint
+CREATE INDEX `api_tokens_tenant_idx` ON `api_tokens` (`tenant_id`);--> statement-breakpoint
 CREATE TABLE `properties` (
 	`id` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,
@@ -217,6 +236,20 @@ CREATE TABLE `properties` (
 );
 --> statement-breakpoint
 CREATE INDEX `properties_tenant_idx` ON `properties` (`tenant_id`);--> statement-breakpoint
+CREATE TABLE `rate_plans` (
+	`id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`property_id` text NOT NULL,
+	`room_type_id` text NOT NULL,
+	`name` text NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`property_id`) REFERENCES `properties`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`room_type_id`) REFERENCES `room_types`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `rate_plans_property_idx` ON `rate_plans` (`tenant_id`,`property_id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `rate_plans_room_type_name_uq` ON `rate_plans` (`room_type_id`,`name`);--> statement-breakpoint
 CREATE TABLE `room_types` (
 	`id` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,

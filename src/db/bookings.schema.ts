@@ -24,9 +24,10 @@ export const BOOKING_SOURCES = [
 
 /**
  * confirmed: holds its nights. cancelled: holds none. conflict: the channel sold nights that were
- * already taken; stored with an alert, holds none, needs a person.
+ * already taken; stored with an alert, holds none, needs a person. unmapped: the channel's room is
+ * not mapped to a room type yet; holds none until a mapping exists and it is imported again.
  */
-export const BOOKING_STATUSES = ["confirmed", "cancelled", "conflict"] as const;
+export const BOOKING_STATUSES = ["confirmed", "cancelled", "conflict", "unmapped"] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 
 export const bookings = sqliteTable(
@@ -39,10 +40,11 @@ export const bookings = sqliteTable(
     propertyId: text("property_id")
       .notNull()
       .references(() => properties.id),
-    roomTypeId: text("room_type_id")
-      .notNull()
-      .references(() => roomTypes.id),
+    /** Null only while the booking is unmapped. */
+    roomTypeId: text("room_type_id").references(() => roomTypes.id),
     connectionId: text("connection_id").references(() => channelConnections.id),
+    /** The platform's room/listing id, kept so an unmapped booking can be mapped later. */
+    externalRoomId: text("external_room_id"),
     source: text("source", { enum: BOOKING_SOURCES }).notNull(),
     channelBookingId: text("channel_booking_id").notNull(),
     status: text("status", { enum: BOOKING_STATUSES }).notNull(),

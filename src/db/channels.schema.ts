@@ -47,12 +47,21 @@ export const channelConnections = sqliteTable(
     lastWebhookAt: integer("last_webhook_at"),
     lastOutboundSuccessAt: integer("last_outbound_success_at"),
     lastError: text("last_error"),
+    /** AES-GCM ciphertext of the credentials JSON ("v1:<key id>:<iv>:<ciphertext>"), never returned. */
+    credentialsCiphertext: text("credentials_ciphertext"),
+    credentialsKeyId: text("credentials_key_id"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /** Deleted connections are kept so bookings and logs keep resolving. */
+    deletedAt: integer("deleted_at"),
   },
   (t) => [
-    uniqueIndex("channel_connections_property_platform_uq").on(t.propertyId, t.platform),
-    uniqueIndex("channel_connections_platform_external_uq").on(t.platform, t.externalPropertyId),
+    uniqueIndex("channel_connections_property_platform_uq")
+      .on(t.propertyId, t.platform)
+      .where(sql`deleted_at IS NULL`),
+    uniqueIndex("channel_connections_platform_external_uq")
+      .on(t.platform, t.externalPropertyId)
+      .where(sql`deleted_at IS NULL`),
     index("channel_connections_tenant_idx").on(t.tenantId, t.propertyId),
   ],
 );

@@ -1,6 +1,7 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { PLATFORMS } from "./channels.schema";
 
+/** unmapped: kept until a mapping for its listing/room exists, then replayed. */
 export const EVENT_STATUSES = [
   "received",
   "processing",
@@ -8,6 +9,7 @@ export const EVENT_STATUSES = [
   "retrying",
   "failed",
   "ignored",
+  "unmapped",
 ] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 

@@ -47,3 +47,52 @@ export const roomTypes = sqliteTable(
     check("room_types_units_positive", sql`${t.units} >= 1`),
   ],
 );
+
+/** A price plan of a room type (Booking.com prices per room + rate); mapped like room types. */
+export const ratePlans = sqliteTable(
+  "rate_plans",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    propertyId: text("property_id")
+      .notNull()
+      .references(() => properties.id),
+    roomTypeId: text("room_type_id")
+      .notNull()
+      .references(() => roomTypes.id),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("rate_plans_property_idx").on(t.tenantId, t.propertyId),
+    uniqueIndex("rate_plans_room_type_name_uq").on(t.roomTypeId, t.name),
+  ],
+);
+
+export const TOKEN_ROLES = ["admin", "read_only"] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+/** Tenant API tokens, stored only as SHA-256 hashes; the token itself is shown once. */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    role: text("role", { enum: TOKEN_ROLES }).notNull(),
+    tokenHash: text("token_hash").notNull(),
+    /** First characters, so a person can tell tokens apart without the secret part. */
+    tokenPrefix: text("token_prefix").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [
+    uniqueIndex("api_tokens_hash_uq").on(t.tokenHash),
+    index("api_tokens_tenant_idx").on(t.tenantId),
+  ],
+);

@@ -1,3 +1,4 @@
+import { z, type RouteConfig } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { engineConfig } from "../config";
 import type { Platform } from "../db/channels.schema";
@@ -15,6 +16,41 @@ import { ZodError } from "zod";
  * 202 means the event is on the durable `inbound` queue; 503 asks the sender to retry.
  */
 export const webhooks = new Hono<{ Bindings: Env }>();
+
+const WebhookAccepted = z.object({ accepted: z.literal(true), event_id: z.string() });
+const WebhookError = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const errorAnswer = (description: string) => ({
+  description,
+  content: { "application/json": { schema: WebhookError } },
+});
+
+/**
+ * Documented by hand (registerPath) rather than through a validating route: the verifier needs
+ * the raw bytes, which a body validator would consume first.
+ */
+export const WEBHOOK_DOCS: RouteConfig[] = (["airbnb", "booking_com"] as const).map((platform) => ({
+  method: "post",
+  path: `/api/v1/webhooks/${platform}`,
+  tags: ["Webhooks"],
+  summary: `Receive a signed ${platform} webhook`,
+  description:
+    `Header ${platform === "airbnb" ? "X-Airbnb-Signature" : "X-Booking-Signature"}: ` +
+    "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>. 202 means the event is on the durable inbound queue.",
+  request: {
+    body: { content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } },
+  },
+  responses: {
+    202: {
+      description: "Accepted and queued",
+      content: { "application/json": { schema: WebhookAccepted } },
+    },
+    400: errorAnswer("Malformed JSON or an invalid field (named)"),
+    401: errorAnswer("Missing, malformed, stale, future or wrong signature"),
+    404: errorAnswer("Unknown platform"),
+    413: errorAnswer("Body larger than WEBHOOK_MAX_BYTES"),
+    503: errorAnswer("Could not enqueue; retry after Retry-After"),
+  },
+}));
 
 const WEBHOOK_PLATFORMS: readonly Platform[] = ["airbnb", "booking_com"];
 

@@ -1,0 +1,64 @@
+import { createMiddleware } from "hono/factory";
+import type { TokenRole } from "../db/tenancy.schema";
+import { ApiError } from "../http/errors";
+import { timingSafeEqual } from "../ingress/signature";
+import { API_TOKEN_FORMAT, hashApiToken } from "./tokens";
+
+export interface AuthContext {
+  tenantId: string;
+  tokenId: string;
+  role: TokenRole;
+}
+
+type AuthEnv = { Bindings: Env; Variables: { auth: AuthContext } };
+
+function bearer(header: string | undefined): string {
+  if (!header)
+    throw new ApiError(401, "missing_token", "Authorization: Bearer <token> is required");
+  const m = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  if (!m?.[1]) throw new ApiError(401, "malformed_token", "Authorization must be 'Bearer <token>'");
+  return m[1];
+}
+
+/** Every admin route: a live tenant token; the tenant it names scopes every query after it. */
+export const requireTenantAuth = createMiddleware<AuthEnv>(async (c, next) => {
+  const token = bearer(c.req.header("authorization"));
+  if (!API_TOKEN_FORMAT.test(token)) {
+    throw new ApiError(401, "malformed_token", "the bearer token is not an API token");
+  }
+  const row = await c.env.DB.prepare(
+    `SELECT id, tenant_id AS tenantId, role, revoked_at AS revokedAt FROM api_tokens WHERE token_hash = ?`,
+  )
+    .bind(await hashApiToken(token))
+    .first<{ id: string; tenantId: string; role: TokenRole; revokedAt: number | null }>();
+  if (!row) throw new ApiError(401, "invalid_token", "the token is not valid");
+  if (row.revokedAt !== null) throw new ApiError(401, "revoked_token", "the token was revoked");
+  c.set("auth", { tenantId: row.tenantId, tokenId: row.id, role: row.role });
+  // Bookkeeping, off the response path.
+  c.executionCtx.waitUntil(
+    c.env.DB.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`)
+      .bind(Date.now(), row.id)
+      .run()
+      .catch(() => undefined),
+  );
+  await next();
+});
+
+/** Writes need an admin token; read-only tokens may only read. */
+export const requireAdmin = createMiddleware<AuthEnv>(async (c, next) => {
+  if (c.var.auth?.role !== "admin") {
+    throw new ApiError(403, "forbidden", "this needs an admin token; the token is read-only");
+  }
+  await next();
+});
+
+/** The operator (whoever runs the engine) creates tenants with the OPERATOR_TOKEN secret. */
+export const requireOperator = createMiddleware<AuthEnv>(async (c, next) => {
+  const token = bearer(c.req.header("authorization"));
+  const expected = c.env.OPERATOR_TOKEN;
+  const enc = new TextEncoder();
+  if (!expected || !timingSafeEqual(enc.encode(token), enc.encode(expected))) {
+    throw new ApiError(401, "invalid_token", "the operator token is not valid");
+  }
+  await next();
+});

@@ -1,0 +1,76 @@
+import { OpenAPIHono, z, type Hook } from "@hono/zod-openapi";
+import type { AuthContext } from "../auth/middleware";
+import { ApiError, zodIssues } from "./errors";
+
+export type AppEnv = { Bindings: Env; Variables: { auth: AuthContext } };
+
+/**
+ * The one validation wrapper: a failed path/query/header check is a 400, a well-formed body that
+ * breaks a rule is a 422; both name the field. onError turns the ApiError into the envelope.
+ */
+export const validationHook: Hook<unknown, AppEnv, string, undefined> = (result) => {
+  if (result.success) return;
+  const issues = zodIssues(result.error);
+  const first = issues[0];
+  const status = result.target === "json" ? 422 : 400;
+  const where = result.target === "json" ? "body" : result.target;
+  throw new ApiError(
+    status,
+    "validation_failed",
+    `${where} is invalid: ${first ? `${first.path}: ${first.message}` : "unknown"}`,
+    issues,
+  );
+};
+
+/** A resource sub-app: mounted with app.route(), its routes documented from their zod schemas. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "validation_failed" }),
+      message: z.string().openapi({ example: "body is invalid: external_id: must be numeric" }),
+      details: z.unknown().optional(),
+    }),
+  })
+  .openapi("Error");
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorSchema } },
+});
+
+/** The error answers every authenticated route can give, for the OpenAPI document. */
+export const AUTH_ERRORS = {
+  400: errorResponse("Invalid path or query parameter"),
+  401: errorResponse("Missing, malformed, unknown or revoked token"),
+  403: errorResponse("The token's role may not do this"),
+  404: errorResponse("Not found (or belongs to another tenant)"),
+} as const;
+
+export const WRITE_ERRORS = {
+  ...AUTH_ERRORS,
+  409: errorResponse("Conflicts with an existing resource"),
+  422: errorResponse("Body is well-formed but breaks a rule"),
+} as const;
+
+export const BEARER = [{ Bearer: [] }];
+
+/** Pagination shared by list routes: `?limit=&cursor=`, newest first. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ example: 50 }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "Opaque cursor from the previous page's next_cursor" }),
+});
+
+export const IdParam = z.object({
+  id: z
+    .string()
+    .regex(/^[a-z]{2,5}_[A-Za-z0-9_]{1,64}$/, "must be an id like con_… ")
+    .openapi({ param: { name: "id", in: "path" }, example: "con_9f2c…" }),
+});
