@@ -7,6 +7,7 @@ export default tseslint.config(
       "node_modules/",
       "**/.wrangler/",
       ".sandbox-build/",
+      ".docs-assets/",
       "**/*.check.d.ts",
       "worker-configuration.d.ts",
       "sandbox/worker-configuration.d.ts",

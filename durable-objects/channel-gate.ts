@@ -279,8 +279,13 @@ export class ChannelGate extends DurableObject<Env> {
     for (const row of dirty)
       byRoomType.set(row.room_type_id, [...(byRoomType.get(row.room_type_id) ?? []), row]);
     const mappings = await this.env.DB.prepare(
-      `SELECT mapping_type AS type, internal_id AS internalId, external_id AS externalId FROM channel_mappings
-       WHERE connection_id = ? AND deleted_at IS NULL AND mapping_type IN ('room_type', 'rate_plan')`,
+      // A rate plan mapping is keyed here by the room type its rate plan prices.
+      `SELECT m.mapping_type AS type, COALESCE(rp.room_type_id, m.internal_id) AS internalId,
+              m.external_id AS externalId
+       FROM channel_mappings m
+       LEFT JOIN rate_plans rp ON m.mapping_type = 'rate_plan' AND rp.id = m.internal_id
+       WHERE m.connection_id = ? AND m.deleted_at IS NULL AND m.mapping_type IN ('room_type', 'rate_plan')
+       ORDER BY m.created_at`,
     )
       .bind(connectionId)
       .all<{ type: string; internalId: string; externalId: string }>();

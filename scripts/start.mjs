@@ -10,7 +10,12 @@ console.log(`
   D1, Queues and Durable Objects are local (state in ${stack.persistTo}); logs in ${stack.logDir}/.
 
 Demo data: tenant ${DEMO.tenantId} with "Haus am See" (Airbnb listing ${DEMO.seehaus.airbnbListing},
-Booking.com hotel ${DEMO.seehaus.hotelId} room ${DEMO.seehaus.roomId}) and "Hotel Alpenblick" (5 doubles).
+Booking.com hotel ${DEMO.seehaus.hotelId} room ${DEMO.seehaus.roomId}) and "Hotel Alpenblick" (5 doubles);
+tenant ten_kueste with "Dünenblick". Local demo API tokens (never use these anywhere else):
+  ten_alpine admin      ${DEMO.tokens.alpineAdmin}
+  ten_alpine read-only  ${DEMO.tokens.alpineViewer}
+  ten_kueste admin      ${DEMO.tokens.kuesteAdmin}
+  API reference: ${engineUrl}/docs     e.g. curl -H 'Authorization: Bearer ${DEMO.tokens.alpineAdmin}' ${engineUrl}/api/v1/tokens
 
 Try it — a guest books the lake house on Airbnb; watch the nights close on Booking.com:
   curl -s -X POST ${sandboxUrl}/_sandbox/airbnb/reservations -H 'content-type: application/json' \\

@@ -28,6 +28,19 @@ export const DEMO = {
     ratePlanId: "900002",
     units: 5,
   },
+  // Second tenant (isolation): its own flat on both platforms.
+  duenenblick: {
+    propertyId: "prop_duenenblick",
+    airbnbListing: "42000001",
+    hotelId: "1600001",
+    roomId: "160000101",
+  },
+  /** Local-only demo tokens seeded by scripts/demo-seed.sql (stored there as SHA-256 hashes). */
+  tokens: {
+    alpineAdmin: "cm_alpine-admin-local-demo-0000000000000000000",
+    alpineViewer: "cm_alpine-viewer-local-demo-000000000000000000",
+    kuesteAdmin: "cm_kueste-admin-local-demo-0000000000000000000",
+  },
 };
 
 function run(args, what) {
@@ -124,7 +137,7 @@ export async function sandboxCall(sandboxUrl, method, path, body) {
 
 /** The sandbox side of the demo data: listings and rooms the seeded mappings point at. */
 export async function seedSandbox(sandboxUrl) {
-  for (const p of [DEMO.seehaus, DEMO.alpenblick]) {
+  for (const p of [DEMO.seehaus, DEMO.alpenblick, DEMO.duenenblick]) {
     await sandboxCall(sandboxUrl, "PUT", `/_sandbox/airbnb/listings/${p.airbnbListing}`, {
       nightly_price: "150.00",
       currency: "EUR",
@@ -135,7 +148,7 @@ export async function seedSandbox(sandboxUrl) {
       `/_sandbox/booking_com/hotels/${p.hotelId}/rooms/${p.roomId}`,
       {
         units: p.units ?? 1,
-        rate_plan_id: p.ratePlanId,
+        ...(p.ratePlanId ? { rate_plan_id: p.ratePlanId } : {}),
       },
     );
   }

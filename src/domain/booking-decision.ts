@@ -46,8 +46,15 @@ export function decideBookingAction(
       ? { kind: "store_without_nights", status: "cancelled" }
       : { kind: "claim", release: [], claim: incomingNights };
   }
-  // Revision ordering: an older (or the same) revision never overwrites a newer one.
-  if (incoming.revision <= stored.channelRevision) return { kind: "stale" };
+  // Revision ordering: an older (or the same) revision never overwrites a newer one. An unmapped
+  // booking was stored but never applied, so its own revision may now be applied once.
+  if (
+    stored.status === "unmapped"
+      ? incoming.revision < stored.channelRevision
+      : incoming.revision <= stored.channelRevision
+  ) {
+    return { kind: "stale" };
+  }
 
   const heldNights = stored.status === "confirmed" ? nightsOf(stored.checkIn, stored.checkOut) : [];
   if (incoming.status === "cancelled") {

@@ -17,7 +17,7 @@ import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { count } from "../lib/metrics";
 import { adapterFor, platformConfig } from "../platforms/registry";
-import type { AdapterContext, WebhookHint } from "../platforms/types";
+import type { AdapterContext, ChannelBooking, WebhookHint } from "../platforms/types";
 import { idempotencyKeyOf, inboundMessage, type InboundMessage } from "./messages";
 import { deleteRelayed, relayOutboxFor } from "./outbox";
 import { dispositionFor, PermanentError } from "./retry-policy";
@@ -44,7 +44,14 @@ class LeaseHeldError extends Error {
 
 type Finish =
   | { status: "done"; outcome: string; tenantId: string; connectionId: string; records: number }
-  | { status: "ignored"; outcome: string; tenantId: string | null; connectionId: string | null };
+  | {
+      status: "ignored" | "unmapped";
+      outcome: string;
+      tenantId: string | null;
+      connectionId: string | null;
+      /** The listing/room/hotel id a mapping must name before a replay can import this. */
+      unmappedExternalId?: string;
+    };
 
 export interface DeadLetterEnvelope {
   kind: "dead_letter";
@@ -189,7 +196,7 @@ async function claimEvent(
     env.DB.prepare(
       `UPDATE channel_events SET status = 'processing', attempts = attempts + 1, lease_until = ?, updated_at = ?
        WHERE idempotency_key = ?
-         AND (status IN ('received', 'retrying', 'failed') OR (status = 'processing' AND lease_until < ?))
+         AND (status IN ('received', 'retrying', 'failed', 'unmapped') OR (status = 'processing' AND lease_until < ?))
        RETURNING id`,
     ).bind(now + LEASE_MS, now, key, now),
   );
@@ -290,18 +297,20 @@ async function processInbound(
       },
       now,
     );
+    // Kept, not dropped: creating the mapping replays it (src/queue/replay-unmapped.ts).
     await finish(
       env,
       key,
       {
-        status: "ignored",
+        status: "unmapped",
         outcome: `unmapped: ${resolved.unmapped}`,
         tenantId: null,
         connectionId: null,
+        unmappedExternalId: preliminary?.externalRoomId ?? preliminary?.externalPropertyId,
       },
       deps.now(),
     );
-    return "ignored";
+    return "unmapped";
   }
   const { connection, knownRoom } = resolved;
   const blocked = inboundBlockReason(connection);
@@ -339,6 +348,9 @@ async function processInbound(
         ? knownRoom
         : await findRoomMapping(env.DB, platform, booking.externalRoomId, connection.id);
     if (!mapping) {
+      // Stored as `unmapped` (holding no nights) and not acknowledged, so the platform offers it
+      // again; once the room is mapped, the replay's pull imports it.
+      await storeUnmappedBooking(env.DB, connection, booking, deps.now());
       unmapped.push(booking.externalRoomId);
       continue;
     }
@@ -393,20 +405,28 @@ async function processInbound(
   await finish(
     env,
     key,
-    applied || message.kind === "pull"
+    unmapped.length > 0 && !applied
       ? {
-          status: "done",
+          status: "unmapped",
           outcome,
           tenantId: connection.tenantId,
           connectionId: connection.id,
-          records: results.length,
+          unmappedExternalId: unmapped[0],
         }
-      : {
-          status: "ignored",
-          outcome: results.length ? `stale revision: ${outcome}` : outcome,
-          tenantId: connection.tenantId,
-          connectionId: connection.id,
-        },
+      : applied || message.kind === "pull"
+        ? {
+            status: "done",
+            outcome,
+            tenantId: connection.tenantId,
+            connectionId: connection.id,
+            records: results.length,
+          }
+        : {
+            status: "ignored",
+            outcome: results.length ? `stale revision: ${outcome}` : outcome,
+            tenantId: connection.tenantId,
+            connectionId: connection.id,
+          },
     deps.now(),
     deleteRelayed(env.DB, relayed),
   );
@@ -417,7 +437,47 @@ async function processInbound(
       outcome: r.outcome,
     });
   }
-  return applied ? "done" : "ignored";
+  return applied ? "done" : unmapped.length > 0 ? "unmapped" : "ignored";
+}
+
+/** An OTA booking for a room that is not mapped yet: kept for the record, holding no nights. */
+async function storeUnmappedBooking(
+  db: D1Database,
+  c: ConnectionRow,
+  b: ChannelBooking,
+  now: number,
+): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO bookings (id, tenant_id, property_id, room_type_id, connection_id, external_room_id, source,
+         channel_booking_id, status, check_in, check_out, guest_name, guest_count, amount_minor, currency,
+         version, channel_revision, created_at, updated_at)
+       VALUES (?, ?, ?, NULL, ?, ?, ?, ?, 'unmapped', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+       ON CONFLICT(source, channel_booking_id) DO UPDATE SET check_in = excluded.check_in,
+         check_out = excluded.check_out, external_room_id = excluded.external_room_id,
+         channel_revision = excluded.channel_revision, version = version + 1, updated_at = excluded.updated_at
+       WHERE bookings.status = 'unmapped' AND bookings.tenant_id = excluded.tenant_id
+         AND excluded.channel_revision >= bookings.channel_revision`,
+    )
+    .bind(
+      newId("bk"),
+      c.tenantId,
+      c.propertyId,
+      c.id,
+      b.externalRoomId,
+      c.platform,
+      b.channelBookingId,
+      b.checkIn,
+      b.checkOut,
+      b.guestName ?? null,
+      b.guestCount ?? null,
+      b.amountMinor ?? null,
+      b.currency ?? null,
+      b.revision,
+      now,
+      now,
+    )
+    .run();
 }
 
 async function startSyncLog(env: Env, key: string, c: ConnectionRow, attempt: number, now: number) {
@@ -448,9 +508,19 @@ async function finish(
     ...also,
     env.DB.prepare(
       `UPDATE channel_events SET status = ?, outcome = ?, processed_at = ?, lease_until = NULL, updated_at = ?,
-         tenant_id = COALESCE(tenant_id, ?), connection_id = COALESCE(connection_id, ?)
+         tenant_id = COALESCE(tenant_id, ?), connection_id = COALESCE(connection_id, ?),
+         entity_external_id = COALESCE(?, entity_external_id)
        WHERE idempotency_key = ? AND status = 'processing'`,
-    ).bind(f.status, f.outcome.slice(0, 2000), now, now, f.tenantId, f.connectionId, key),
+    ).bind(
+      f.status,
+      f.outcome.slice(0, 2000),
+      now,
+      now,
+      f.tenantId,
+      f.connectionId,
+      f.status === "unmapped" ? (f.unmappedExternalId ?? null) : null,
+      key,
+    ),
     env.DB.prepare(
       `UPDATE webhook_log SET status = 'processed', processed_at = ?, error = NULL, tenant_id = ? WHERE id = ?`,
     ).bind(now, f.tenantId, key),

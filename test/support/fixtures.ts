@@ -91,7 +91,13 @@ export async function seedPortfolio(
     connection(p.booking.connectionId, "booking_com", p.booking.hotelId),
     mapping(p.airbnb.connectionId, "airbnb", "room_type", p.roomTypeId, p.airbnb.listingId),
     mapping(p.booking.connectionId, "booking_com", "room_type", p.roomTypeId, p.booking.roomId),
-    mapping(p.booking.connectionId, "booking_com", "rate_plan", p.roomTypeId, p.booking.ratePlanId),
+    db
+      .prepare(
+        `INSERT INTO rate_plans (id, tenant_id, property_id, room_type_id, name, created_at)
+         VALUES (?, ?, ?, ?, 'Standard', ?)`,
+      )
+      .bind(`rp_${s}`, p.tenantId, p.propertyId, p.roomTypeId, now),
+    mapping(p.booking.connectionId, "booking_com", "rate_plan", `rp_${s}`, p.booking.ratePlanId),
   ]);
   await sandbox("PUT", `/_sandbox/airbnb/listings/${p.airbnb.listingId}`, {
     nightly_price: "120.00",
