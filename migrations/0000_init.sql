@@ -143,6 +143,8 @@ CREATE TABLE `channel_events` (
 CREATE UNIQUE INDEX `channel_events_idempotency_uq` ON `channel_events` (`idempotency_key`);--> statement-breakpoint
 CREATE INDEX `channel_events_status_idx` ON `channel_events` (`status`,`received_at`);--> statement-breakpoint
 CREATE INDEX `channel_events_tenant_idx` ON `channel_events` (`tenant_id`,`received_at`);--> statement-breakpoint
+CREATE INDEX `channel_events_connection_idx` ON `channel_events` (`connection_id`,`status`,`updated_at`);--> statement-breakpoint
+CREATE INDEX `channel_events_unmapped_idx` ON `channel_events` (`platform`,`entity_external_id`,`status`);--> statement-breakpoint
 CREATE TABLE `dead_letters` (
 	`id` text PRIMARY KEY NOT NULL,
 	`queue` text NOT NULL,
@@ -161,6 +163,7 @@ CREATE TABLE `dead_letters` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `dead_letters_queue_message_uq` ON `dead_letters` (`queue`,`message_id`);--> statement-breakpoint
 CREATE INDEX `dead_letters_tenant_idx` ON `dead_letters` (`tenant_id`,`created_at`);--> statement-breakpoint
+CREATE INDEX `dead_letters_connection_idx` ON `dead_letters` (`connection_id`,`resolved_at`);--> statement-breakpoint
 CREATE TABLE `outbox` (
 	`id` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,

@@ -1,19 +1,56 @@
+import { createRoute, z } from "@hono/zod-openapi";
 import { swaggerPage } from "./http/docs";
 import { ApiError, errorResponse } from "./http/errors";
 import { createRouter } from "./http/openapi";
 import { metricsText } from "./lib/metrics";
+import { channelConnections } from "./routes/channel-connections";
+import { channelMappings } from "./routes/channel-mappings";
+import { channelStatus } from "./routes/channel-status";
+import { properties } from "./routes/properties";
 import { tenants, tokens } from "./routes/tenants";
 import { webhooks, WEBHOOK_DOCS } from "./routes/webhooks";
 
 export function createApp() {
   const app = createRouter();
 
-  app.get("/health", (c) => c.json({ ok: true, service: "channel-manager" }));
-  app.get("/metrics", (c) => c.text(metricsText()));
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      tags: ["Operations"],
+      summary: "Liveness",
+      responses: {
+        200: {
+          description: "The Worker answers",
+          content: {
+            "application/json": { schema: z.object({ ok: z.boolean(), service: z.string() }) },
+          },
+        },
+      },
+    }),
+    (c) => c.json({ ok: true, service: "channel-manager" }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/metrics",
+      tags: ["Operations"],
+      summary: "This isolate's counters in Prometheus text format",
+      responses: {
+        200: { description: "Counters", content: { "text/plain": { schema: z.string() } } },
+      },
+    }),
+    (c) => c.text(metricsText(), 200),
+  );
   // Signed, not token-authenticated: the raw body must reach the verifier untouched.
   app.route("/api/v1/webhooks", webhooks);
   app.route("/api/v1/tenants", tenants);
   app.route("/api/v1/tokens", tokens);
+  app.route("/api/v1/properties", properties);
+  app.route("/api/v1/channel-connections", channelConnections);
+  app.route("/api/v1/channel-mappings", channelMappings);
+  // Only /{id}/channel-status; beside (after) the properties router on the same prefix.
+  app.route("/api/v1/properties", channelStatus);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", {
     type: "http",

@@ -45,6 +45,8 @@ export const channelEvents = sqliteTable(
     uniqueIndex("channel_events_idempotency_uq").on(t.idempotencyKey),
     index("channel_events_status_idx").on(t.status, t.receivedAt),
     index("channel_events_tenant_idx").on(t.tenantId, t.receivedAt),
+    index("channel_events_connection_idx").on(t.connectionId, t.status, t.updatedAt),
+    index("channel_events_unmapped_idx").on(t.platform, t.entityExternalId, t.status),
   ],
 );
 
@@ -125,6 +127,7 @@ export const deadLetters = sqliteTable(
   (t) => [
     uniqueIndex("dead_letters_queue_message_uq").on(t.queue, t.messageId),
     index("dead_letters_tenant_idx").on(t.tenantId, t.createdAt),
+    index("dead_letters_connection_idx").on(t.connectionId, t.resolvedAt),
   ],
 );
 

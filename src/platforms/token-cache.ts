@@ -28,6 +28,8 @@ export interface TokenSource {
   platform: Platform;
   baseUrl: string;
   clientId: string;
+  /** Whose token it is when one app serves many accounts (per-connection refresh tokens). */
+  account?: string;
   now: () => number;
   /** Ask the platform for a new token. */
   mint: () => Promise<TokenGrant>;
@@ -44,7 +46,7 @@ interface Entry {
 const cache = new Map<string, Entry>();
 
 function keyOf(source: TokenKey): string {
-  return JSON.stringify([source.platform, source.baseUrl, source.clientId]);
+  return JSON.stringify([source.platform, source.baseUrl, source.clientId, source.account ?? ""]);
 }
 
 function entryOf(key: string): Entry {
@@ -123,7 +125,7 @@ export async function withAccessToken<T>(
 // takes over again.
 const refreshTokens = new Map<string, { configured: string; latest: string }>();
 
-type TokenKey = Pick<TokenSource, "platform" | "baseUrl" | "clientId">;
+type TokenKey = Pick<TokenSource, "platform" | "baseUrl" | "clientId" | "account">;
 
 /** The refresh token to use now: the latest rotated one, else the configured one. */
 export function currentRefreshToken(key: TokenKey, configured: string): string {

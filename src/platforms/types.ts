@@ -49,6 +49,8 @@ export interface PlatformCredentials {
   clientId: string;
   clientSecret: string;
   refreshToken?: string;
+  /** The connection whose own credentials these are; tokens are cached per account. */
+  account?: string;
 }
 
 export interface AdapterContext {

@@ -16,7 +16,8 @@ import { base64ToBytes } from "../lib/base64";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { count } from "../lib/metrics";
-import { adapterFor, platformConfig } from "../platforms/registry";
+import { adapterFor } from "../platforms/registry";
+import { connectionConfig } from "../domain/connection-config";
 import type { AdapterContext, ChannelBooking, WebhookHint } from "../platforms/types";
 import { idempotencyKeyOf, inboundMessage, type InboundMessage } from "./messages";
 import { deleteRelayed, relayOutboxFor } from "./outbox";
@@ -331,7 +332,7 @@ async function processInbound(
   await startSyncLog(env, key, connection, attempt, now);
 
   const hint = preliminary ?? hintOf(message, connection);
-  const config = platformConfig(env, platform);
+  const config = await connectionConfig(env, connection);
   const ctx: AdapterContext = {
     baseUrl: config.baseUrl,
     credentials: config.credentials,

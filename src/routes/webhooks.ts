@@ -28,29 +28,36 @@ const errorAnswer = (description: string) => ({
  * Documented by hand (registerPath) rather than through a validating route: the verifier needs
  * the raw bytes, which a body validator would consume first.
  */
-export const WEBHOOK_DOCS: RouteConfig[] = (["airbnb", "booking_com"] as const).map((platform) => ({
-  method: "post",
-  path: `/api/v1/webhooks/${platform}`,
-  tags: ["Webhooks"],
-  summary: `Receive a signed ${platform} webhook`,
-  description:
-    `Header ${platform === "airbnb" ? "X-Airbnb-Signature" : "X-Booking-Signature"}: ` +
-    "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>. 202 means the event is on the durable inbound queue.",
-  request: {
-    body: { content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } },
-  },
-  responses: {
-    202: {
-      description: "Accepted and queued",
-      content: { "application/json": { schema: WebhookAccepted } },
+export const WEBHOOK_DOCS: RouteConfig[] = [
+  {
+    method: "post",
+    path: "/api/v1/webhooks/{platform}",
+    tags: ["Webhooks"],
+    summary: "Receive a signed platform webhook (Airbnb, Booking.com)",
+    description:
+      "Header X-Airbnb-Signature or X-Booking-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of " +
+      "'<t>.<raw body>'>. 202 means the event is on the durable inbound queue.",
+    request: {
+      params: z.object({
+        platform: z
+          .enum(["airbnb", "booking_com"])
+          .openapi({ param: { name: "platform", in: "path" } }),
+      }),
+      body: { content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } },
     },
-    400: errorAnswer("Malformed JSON or an invalid field (named)"),
-    401: errorAnswer("Missing, malformed, stale, future or wrong signature"),
-    404: errorAnswer("Unknown platform"),
-    413: errorAnswer("Body larger than WEBHOOK_MAX_BYTES"),
-    503: errorAnswer("Could not enqueue; retry after Retry-After"),
+    responses: {
+      202: {
+        description: "Accepted and queued",
+        content: { "application/json": { schema: WebhookAccepted } },
+      },
+      400: errorAnswer("Malformed JSON or an invalid field (named)"),
+      401: errorAnswer("Missing, malformed, stale, future or wrong signature"),
+      404: errorAnswer("Unknown platform"),
+      413: errorAnswer("Body larger than WEBHOOK_MAX_BYTES"),
+      503: errorAnswer("Could not enqueue; retry after Retry-After"),
+    },
   },
-}));
+];
 
 const WEBHOOK_PLATFORMS: readonly Platform[] = ["airbnb", "booking_com"];
 

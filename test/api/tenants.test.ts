@@ -114,7 +114,7 @@ describe("tenants and tokens", () => {
         "/api/v1/tenants",
         "/api/v1/tokens",
         "/api/v1/tokens/{id}",
-        "/api/v1/webhooks/airbnb",
+        "/api/v1/webhooks/{platform}",
       ]),
     );
     const page = await api("/docs");

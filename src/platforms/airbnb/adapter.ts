@@ -99,8 +99,8 @@ export function toChannelBooking(r: AirbnbReservation): ChannelBooking | null {
 }
 
 function tokenSource(ctx: AdapterContext): TokenSource {
-  const { clientId, clientSecret, refreshToken } = ctx.credentials;
-  const key = { platform: PLATFORM, baseUrl: ctx.baseUrl, clientId };
+  const { clientId, clientSecret, refreshToken, account } = ctx.credentials;
+  const key = { platform: PLATFORM, baseUrl: ctx.baseUrl, clientId, account };
   return {
     ...key,
     now: ctx.now,

@@ -49,11 +49,12 @@ export const bookingComWebhookSchema = z.object({
 });
 
 function tokenSource(ctx: AdapterContext): TokenSource {
-  const { clientId, clientSecret } = ctx.credentials;
+  const { clientId, clientSecret, account } = ctx.credentials;
   return {
     platform: PLATFORM,
     baseUrl: ctx.baseUrl,
     clientId,
+    account,
     now: ctx.now,
     maxMintsPerHour: MAX_TOKENS_PER_HOUR,
     mint: () =>

@@ -1,0 +1,542 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireAdmin, requireTenantAuth } from "../auth/middleware";
+import {
+  CONNECTION_STATUSES,
+  PLATFORMS,
+  SYNC_DIRECTIONS,
+  type Platform,
+} from "../db/channels.schema";
+import { SYNC_STATUSES } from "../db/events.schema";
+import { ApiError } from "../http/errors";
+import {
+  AUTH_ERRORS,
+  BEARER,
+  createRouter,
+  IdParam,
+  PageQuery,
+  WRITE_ERRORS,
+} from "../http/openapi";
+import { CredentialsError, encryptCredentials } from "../lib/credentials-crypto";
+import { newId } from "../lib/ids";
+import { errorMessage, log } from "../lib/log";
+import { decodeCursor, IdRef, isUniqueViolation, page, pageSchema } from "./properties";
+
+/** "vrbo" is accepted wherever a platform is given and stored as fewo_direkt (same platform). */
+const PLATFORM_ALIASES = { vrbo: "fewo_direkt" } as const satisfies Record<string, Platform>;
+const PlatformInput = z
+  .enum([...PLATFORMS, ...(Object.keys(PLATFORM_ALIASES) as ["vrbo"])])
+  .openapi({ example: "booking_com", description: "vrbo is an alias of fewo_direkt" });
+const canonicalPlatform = (p: z.infer<typeof PlatformInput>): Platform =>
+  p === "vrbo" ? PLATFORM_ALIASES.vrbo : p;
+
+const MAX_CREDENTIAL_KEYS = 20;
+const Credentials = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "keys are 1-64 letters, digits, _ . or -"),
+    z.string().min(1).max(8192),
+  )
+  .refine((o) => Object.keys(o).length <= MAX_CREDENTIAL_KEYS, {
+    message: `at most ${MAX_CREDENTIAL_KEYS} keys`,
+  })
+  .openapi({
+    description:
+      "Write-only: API keys, OAuth tokens, webhook secrets. Encrypted at rest (AES-GCM) and never returned.",
+    example: { api_key: "…" },
+  });
+
+const ExternalPropertyId = z
+  .string()
+  .trim()
+  .min(1)
+  .max(128)
+  .openapi({ example: "1234567", description: "The platform's id of the property" });
+
+const ConnectionSchema = z
+  .object({
+    id: z.string().openapi({ example: "con_4e1d…" }),
+    property_id: z.string(),
+    platform: z.enum(PLATFORMS),
+    external_property_id: z.string(),
+    status: z.enum(CONNECTION_STATUSES),
+    sync_direction: z.enum(SYNC_DIRECTIONS),
+    sync_availability: z.boolean(),
+    sync_pricing: z.boolean(),
+    sync_bookings: z.boolean(),
+    has_credentials: z.boolean(),
+    credentials_key_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "Id of the key the stored credentials are encrypted under" }),
+    last_webhook_at: z.number().int().nullable(),
+    last_outbound_success_at: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    created_at: z.number().int(),
+    updated_at: z.number().int(),
+  })
+  .openapi("ChannelConnection");
+
+const CreateConnectionBody = z
+  .object({
+    property_id: IdRef("prop_3b1f…"),
+    platform: PlatformInput,
+    external_property_id: ExternalPropertyId,
+    status: z.enum(CONNECTION_STATUSES).default("pending"),
+    sync_direction: z.enum(SYNC_DIRECTIONS).default("bidirectional"),
+    sync_availability: z.boolean().default(true),
+    sync_pricing: z.boolean().default(true),
+    sync_bookings: z.boolean().default(true),
+    credentials: Credentials.optional(),
+  })
+  .openapi("CreateChannelConnection");
+
+const UpdateConnectionBody = z
+  .object({
+    external_property_id: ExternalPropertyId.optional(),
+    status: z.enum(CONNECTION_STATUSES).optional(),
+    sync_direction: z.enum(SYNC_DIRECTIONS).optional(),
+    sync_availability: z.boolean().optional(),
+    sync_pricing: z.boolean().optional(),
+    sync_bookings: z.boolean().optional(),
+    credentials: Credentials.nullable()
+      .optional()
+      .openapi({ description: "Replaces the stored credentials; null removes them" }),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: "give at least one field to change" })
+  .openapi("UpdateChannelConnection");
+
+const ListQuery = PageQuery.extend({
+  property_id: IdRef("prop_3b1f…").optional(),
+  platform: PlatformInput.optional(),
+  status: z.enum(CONNECTION_STATUSES).optional(),
+});
+
+const SyncLogSchema = z
+  .object({
+    id: z.string(),
+    event_id: z.string().nullable(),
+    sync_type: z.string().openapi({ example: "availability_export" }),
+    direction: z.enum(["inbound", "outbound"]),
+    status: z.enum(SYNC_STATUSES),
+    records_processed: z.number().int(),
+    retry_count: z.number().int(),
+    error: z.string().nullable(),
+    triggered_at: z.number().int(),
+    started_at: z.number().int().nullable(),
+    finished_at: z.number().int().nullable(),
+    duration_ms: z.number().int().nullable(),
+  })
+  .openapi("SyncLog");
+type SyncLogRow = z.infer<typeof SyncLogSchema>;
+
+type Connection = z.infer<typeof ConnectionSchema>;
+type ConnectionRow = Omit<
+  Connection,
+  "sync_availability" | "sync_pricing" | "sync_bookings" | "has_credentials"
+> & {
+  tenant_id: string;
+  sync_availability: number;
+  sync_pricing: number;
+  sync_bookings: number;
+  has_credentials: number;
+};
+
+// Never the ciphertext: only whether there is one and which key it is under.
+const CONNECTION_COLUMNS = `id, tenant_id, property_id, platform, external_property_id, status, sync_direction,
+  sync_availability, sync_pricing, sync_bookings,
+  (credentials_ciphertext IS NOT NULL) AS has_credentials, credentials_key_id,
+  last_webhook_at, last_outbound_success_at, last_error, created_at, updated_at`;
+
+function toApi(row: ConnectionRow): Connection {
+  return {
+    id: row.id,
+    property_id: row.property_id,
+    platform: row.platform,
+    external_property_id: row.external_property_id,
+    status: row.status,
+    sync_direction: row.sync_direction,
+    sync_availability: Boolean(row.sync_availability),
+    sync_pricing: Boolean(row.sync_pricing),
+    sync_bookings: Boolean(row.sync_bookings),
+    has_credentials: Boolean(row.has_credentials),
+    credentials_key_id: row.credentials_key_id,
+    last_webhook_at: row.last_webhook_at,
+    last_outbound_success_at: row.last_outbound_success_at,
+    last_error: row.last_error,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+const notFound = (id: string) =>
+  new ApiError(404, "not_found", `channel connection ${id} not found`);
+
+/** A live connection of the caller's tenant; another tenant's, unknown or deleted are one 404. */
+async function ownConnection(db: D1Database, tenantId: string, id: string) {
+  const row = await db
+    .prepare(
+      `SELECT ${CONNECTION_COLUMNS} FROM channel_connections
+       WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL`,
+    )
+    .bind(id, tenantId)
+    .first<ConnectionRow>();
+  if (!row) throw notFound(id);
+  return row;
+}
+
+/**
+ * 409 before writing, naming the rule. The (platform, external id) rule spans tenants (a webhook
+ * names only the platform's id), so that message never says whose connection it is.
+ */
+async function assertNoLiveDuplicate(
+  db: D1Database,
+  c: { id: string; propertyId: string; platform: Platform; externalPropertyId: string },
+) {
+  const clash = await db
+    .prepare(
+      `SELECT CASE WHEN property_id = ? THEN 'property' ELSE 'external' END AS kind
+       FROM channel_connections
+       WHERE deleted_at IS NULL AND id != ? AND platform = ? AND (property_id = ? OR external_property_id = ?)
+       LIMIT 1`,
+    )
+    .bind(c.propertyId, c.id, c.platform, c.propertyId, c.externalPropertyId)
+    .first<{ kind: "property" | "external" }>();
+  if (clash) throw duplicate(clash.kind, c);
+}
+
+function duplicate(
+  kind: "property" | "external" | "unknown",
+  c: { propertyId: string; platform: Platform; externalPropertyId: string },
+) {
+  if (kind === "property") {
+    return new ApiError(
+      409,
+      "conflict",
+      `property ${c.propertyId} already has a live ${c.platform} connection`,
+      [{ path: "platform", message: "one live connection per property and platform" }],
+    );
+  }
+  if (kind === "external") {
+    return new ApiError(
+      409,
+      "conflict",
+      `a live ${c.platform} connection for external_property_id ${c.externalPropertyId} already exists`,
+      [{ path: "external_property_id", message: "one live connection per platform property id" }],
+    );
+  }
+  return new ApiError(409, "conflict", "conflicts with a live channel connection");
+}
+
+async function sealCredentials(
+  env: Env,
+  binding: { tenantId: string; connectionId: string },
+  credentials: Record<string, string>,
+) {
+  try {
+    return await encryptCredentials(env, binding, credentials);
+  } catch (err) {
+    if (!(err instanceof CredentialsError)) throw err;
+    // The reason names the keyring entry at fault, never key material or the credentials.
+    log("error", "credentials.encrypt_failed", { reason: err.message, code: err.code });
+    throw new ApiError(
+      500,
+      "credentials_unavailable",
+      "credentials could not be encrypted: the server's CREDENTIALS_KEYS is misconfigured",
+    );
+  }
+}
+
+const tags = ["Channel connections"];
+const ok = <T extends z.ZodTypeAny>(description: string, schema: T) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const json = <T extends z.ZodTypeAny>(schema: T) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+
+/** /api/v1/channel-connections: one property on one platform, with write-only credentials. */
+export const channelConnections = createRouter();
+channelConnections.use("*", requireTenantAuth);
+channelConnections
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/",
+      tags,
+      summary: "List the tenant's live channel connections, newest first",
+      security: BEARER,
+      request: { query: ListQuery },
+      responses: {
+        200: ok("A page of connections", pageSchema(ConnectionSchema)),
+        ...AUTH_ERRORS,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const cursor = decodeCursor(q.cursor);
+      const where = ["tenant_id = ?", "deleted_at IS NULL"];
+      const binds: Array<string | number> = [c.var.auth.tenantId];
+      const filter = (clause: string, ...values: Array<string | number>) => {
+        where.push(clause);
+        binds.push(...values);
+      };
+      if (q.property_id) filter("property_id = ?", q.property_id);
+      if (q.platform) filter("platform = ?", canonicalPlatform(q.platform));
+      if (q.status) filter("status = ?", q.status);
+      if (cursor)
+        filter("(created_at < ? OR (created_at = ? AND id < ?))", cursor.ts, cursor.ts, cursor.id);
+      const rows = await c.env.DB.prepare(
+        `SELECT ${CONNECTION_COLUMNS} FROM channel_connections WHERE ${where.join(" AND ")}
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+      )
+        .bind(...binds, q.limit + 1)
+        .all<ConnectionRow>();
+      const result = page(rows.results, q.limit, (r) => r.created_at);
+      return c.json({ data: result.data.map(toApi), next_cursor: result.next_cursor }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      tags,
+      summary: "Connect a property to a platform (admin)",
+      description:
+        "One live connection per (property, platform) and per (platform, external_property_id). " +
+        "Credentials are encrypted before they are stored and never returned.",
+      security: BEARER,
+      middleware: [requireAdmin] as const,
+      request: json(CreateConnectionBody),
+      responses: { 201: ok("The new connection", ConnectionSchema), ...WRITE_ERRORS },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const tenantId = c.var.auth.tenantId;
+      const property = await c.env.DB.prepare(
+        `SELECT id FROM properties WHERE id = ? AND tenant_id = ?`,
+      )
+        .bind(body.property_id, tenantId)
+        .first<{ id: string }>();
+      if (!property) {
+        throw new ApiError(404, "not_found", `property_id ${body.property_id} not found`, [
+          { path: "property_id", message: "no such property" },
+        ]);
+      }
+      const id = newId("con");
+      const platform = canonicalPlatform(body.platform);
+      const key = {
+        id,
+        propertyId: body.property_id,
+        platform,
+        externalPropertyId: body.external_property_id,
+      };
+      await assertNoLiveDuplicate(c.env.DB, key);
+      const sealed = body.credentials
+        ? await sealCredentials(c.env, { tenantId, connectionId: id }, body.credentials)
+        : null;
+      const now = Date.now();
+      try {
+        await c.env.DB.prepare(
+          `INSERT INTO channel_connections (id, tenant_id, property_id, platform, external_property_id, status,
+             sync_direction, sync_availability, sync_pricing, sync_bookings, credentials_ciphertext,
+             credentials_key_id, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+          .bind(
+            id,
+            tenantId,
+            body.property_id,
+            platform,
+            body.external_property_id,
+            body.status,
+            body.sync_direction,
+            body.sync_availability ? 1 : 0,
+            body.sync_pricing ? 1 : 0,
+            body.sync_bookings ? 1 : 0,
+            sealed?.ciphertext ?? null,
+            sealed?.keyId ?? null,
+            now,
+            now,
+          )
+          .run();
+      } catch (err) {
+        // Lost a race with a concurrent create: same answer as the pre-check.
+        if (isUniqueViolation(err)) throw duplicate("unknown", key);
+        throw err;
+      }
+      return c.json(toApi(await ownConnection(c.env.DB, tenantId, id)), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}",
+      tags,
+      summary: "Get a channel connection (credentials are never returned)",
+      security: BEARER,
+      request: { params: IdParam },
+      responses: { 200: ok("The connection", ConnectionSchema), ...AUTH_ERRORS },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      return c.json(toApi(await ownConnection(c.env.DB, c.var.auth.tenantId, id)), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/{id}",
+      tags,
+      summary: "Change a channel connection (admin)",
+      description:
+        "Property and platform are fixed. Credentials, when given, replace the stored ones. " +
+        "Turning a connection active or a sync flag on flushes its pending outbound work.",
+      security: BEARER,
+      middleware: [requireAdmin] as const,
+      request: { params: IdParam, ...json(UpdateConnectionBody) },
+      responses: { 200: ok("The updated connection", ConnectionSchema), ...WRITE_ERRORS },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const tenantId = c.var.auth.tenantId;
+      const before = await ownConnection(c.env.DB, tenantId, id);
+      const key = {
+        id,
+        propertyId: before.property_id,
+        platform: before.platform,
+        externalPropertyId: body.external_property_id ?? before.external_property_id,
+      };
+      if (key.externalPropertyId !== before.external_property_id) {
+        await assertNoLiveDuplicate(c.env.DB, key);
+      }
+
+      const sets: string[] = [];
+      const binds: Array<string | number | null> = [];
+      const set = (column: string, value: string | number | null) => {
+        sets.push(`${column} = ?`);
+        binds.push(value);
+      };
+      if (body.external_property_id !== undefined)
+        set("external_property_id", body.external_property_id);
+      if (body.status !== undefined) set("status", body.status);
+      if (body.sync_direction !== undefined) set("sync_direction", body.sync_direction);
+      if (body.sync_availability !== undefined)
+        set("sync_availability", body.sync_availability ? 1 : 0);
+      if (body.sync_pricing !== undefined) set("sync_pricing", body.sync_pricing ? 1 : 0);
+      if (body.sync_bookings !== undefined) set("sync_bookings", body.sync_bookings ? 1 : 0);
+      if (body.credentials !== undefined) {
+        const sealed =
+          body.credentials === null
+            ? null
+            : await sealCredentials(c.env, { tenantId, connectionId: id }, body.credentials);
+        set("credentials_ciphertext", sealed?.ciphertext ?? null);
+        set("credentials_key_id", sealed?.keyId ?? null);
+      }
+      set("updated_at", Date.now());
+
+      let row: ConnectionRow | null;
+      try {
+        row = await c.env.DB.prepare(
+          `UPDATE channel_connections SET ${sets.join(", ")}
+           WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL RETURNING ${CONNECTION_COLUMNS}`,
+        )
+          .bind(...binds, id, tenantId)
+          .first<ConnectionRow>();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw duplicate("unknown", key);
+        throw err;
+      }
+      if (!row) throw notFound(id);
+
+      if (unblocksOutbound(before, row)) {
+        // Pending outbound work (kept while blocked) goes out now rather than at the next change.
+        c.executionCtx.waitUntil(
+          c.env.CHANNEL_GATE.getByName(id)
+            .flushNow()
+            .then(() => undefined)
+            .catch((err: unknown) =>
+              log("warn", "connection.flush_failed", {
+                connectionId: id,
+                error: errorMessage(err),
+              }),
+            ),
+        );
+      }
+      return c.json(toApi(row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{id}",
+      tags,
+      summary: "Disconnect and soft-delete a channel connection (admin)",
+      description:
+        "The row is kept (deleted_at, status disconnected) so bookings and logs keep resolving; " +
+        "afterwards the connection answers 404 and a new one may take its property and platform.",
+      security: BEARER,
+      middleware: [requireAdmin] as const,
+      request: { params: IdParam },
+      responses: { 200: ok("The disconnected connection", ConnectionSchema), ...WRITE_ERRORS },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const now = Date.now();
+      const row = await c.env.DB.prepare(
+        `UPDATE channel_connections SET deleted_at = ?, status = 'disconnected', updated_at = ?
+         WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL RETURNING ${CONNECTION_COLUMNS}`,
+      )
+        .bind(now, now, id, c.var.auth.tenantId)
+        .first<ConnectionRow>();
+      if (!row) throw notFound(id);
+      return c.json(toApi(row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}/sync-logs",
+      tags,
+      summary: "A connection's sync log, newest first",
+      security: BEARER,
+      request: { params: IdParam, query: PageQuery },
+      responses: {
+        200: ok("A page of sync log entries", pageSchema(SyncLogSchema)),
+        ...AUTH_ERRORS,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { limit, cursor: raw } = c.req.valid("query");
+      const cursor = decodeCursor(raw);
+      const tenantId = c.var.auth.tenantId;
+      await ownConnection(c.env.DB, tenantId, id);
+      const rows = await c.env.DB.prepare(
+        `SELECT id, event_id, sync_type, direction, status, records_processed, retry_count, error,
+                triggered_at, started_at, finished_at, duration_ms
+         FROM sync_logs WHERE tenant_id = ? AND connection_id = ?
+         ${cursor ? "AND (triggered_at < ? OR (triggered_at = ? AND id < ?))" : ""}
+         ORDER BY triggered_at DESC, id DESC LIMIT ?`,
+      )
+        .bind(tenantId, id, ...(cursor ? [cursor.ts, cursor.ts, cursor.id] : []), limit + 1)
+        .all<SyncLogRow>();
+      return c.json(
+        page(rows.results, limit, (r) => r.triggered_at),
+        200,
+      );
+    },
+  );
+
+/** Did this change lift something that kept outbound pushes from going out? */
+function unblocksOutbound(before: ConnectionRow, after: ConnectionRow): boolean {
+  if (after.status !== "active") return false;
+  return (
+    before.status !== "active" ||
+    (!before.sync_availability && Boolean(after.sync_availability)) ||
+    (!before.sync_pricing && Boolean(after.sync_pricing)) ||
+    (!before.sync_bookings && Boolean(after.sync_bookings)) ||
+    (before.sync_direction === "inbound_only" && after.sync_direction !== "inbound_only")
+  );
+}

@@ -1,0 +1,918 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { requireAdmin, requireTenantAuth } from "../auth/middleware";
+import { MAPPING_TYPES, PLATFORMS, type Platform } from "../db/channels.schema";
+import { inboundBlockReason, type ConnectionRow } from "../domain/connections";
+import {
+  checkExternalId,
+  externalIdRulesMarkdown,
+  PLATFORM_NAMES,
+  type MappingType,
+} from "../domain/external-id-rules";
+import { ApiError } from "../http/errors";
+import {
+  AUTH_ERRORS,
+  BEARER,
+  createRouter,
+  IdParam,
+  PageQuery,
+  WRITE_ERRORS,
+  type AppEnv,
+} from "../http/openapi";
+import { newId } from "../lib/ids";
+import { errorMessage, log } from "../lib/log";
+import { airbnbReservationSchema, airbnbWebhookSchema } from "../platforms/airbnb/adapter";
+import { bookingComWebhookSchema } from "../platforms/booking-com/adapter";
+import { replayUnmappedFor } from "../queue/replay-unmapped";
+
+/**
+ * /api/v1/channel-mappings: internal property / room type / rate plan ↔ the platform's id, per
+ * channel connection. Unique both ways per connection and type among live rows; the external id's
+ * format is checked per platform (src/domain/external-id-rules.ts); delete is soft, so bookings
+ * and events keep resolving through the old row. Every query is scoped to the caller's tenant;
+ * another tenant's ids answer 404 exactly like ids that do not exist.
+ */
+
+const ID_FORMAT = /^[a-z]{2,5}_[A-Za-z0-9_]{1,64}$/;
+const idField = (example: string) =>
+  z.string().trim().regex(ID_FORMAT, "must be an id like con_…").openapi({ example });
+
+const MappingSchema = z
+  .object({
+    id: z.string().openapi({ example: "map_5d0f…" }),
+    connection_id: z.string(),
+    property_id: z.string().openapi({ description: "The connection's property" }),
+    platform: z.enum(PLATFORMS).openapi({ description: "Taken from the connection" }),
+    mapping_type: z.enum(MAPPING_TYPES),
+    internal_id: z.string().openapi({ description: "Property, room type or rate plan id" }),
+    external_id: z.string().openapi({ description: "The platform's id" }),
+    created_at: z.number().int(),
+    updated_at: z.number().int(),
+    deleted_at: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Set by DELETE; the row stays readable for history" }),
+  })
+  .openapi("ChannelMapping");
+type Mapping = z.infer<typeof MappingSchema>;
+
+const ExternalIdField = z
+  .string()
+  .trim()
+  .min(1)
+  .max(2048)
+  .openapi({
+    example: "53170118",
+    description: `The platform's id; its format is checked per platform and mapping type (a wrong one is a 422 naming the rule):\n${externalIdRulesMarkdown()}`,
+  });
+
+const CreateMappingBody = z
+  .object({
+    connection_id: idField("con_9f2c…"),
+    mapping_type: z.enum(MAPPING_TYPES),
+    internal_id: idField("rt_4b1a…").openapi({
+      description:
+        "A property (the connection's), room type or rate plan of the connection's property",
+    }),
+    external_id: ExternalIdField,
+  })
+  .openapi("CreateChannelMapping");
+
+const UpdateMappingBody = z
+  .object({
+    internal_id: idField("rt_4b1a…").optional(),
+    external_id: ExternalIdField.optional(),
+  })
+  .refine((b) => b.internal_id !== undefined || b.external_id !== undefined, {
+    message: "give external_id and/or internal_id",
+  })
+  .openapi("UpdateChannelMapping");
+
+const ListQuery = PageQuery.extend({
+  connection_id: idField("con_9f2c…").optional(),
+  property_id: idField("prop_71ae…")
+    .optional()
+    .openapi({ description: "Mappings of the property's connections" }),
+  platform: z
+    .enum([...PLATFORMS, "vrbo"])
+    .optional()
+    .transform((p) => (p === "vrbo" ? "fewo_direkt" : p))
+    .openapi({ description: "vrbo is accepted for fewo_direkt" }),
+  mapping_type: z.enum(MAPPING_TYPES).optional(),
+  include_deleted: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => v === "true")
+    .openapi({ description: "Also list soft-deleted mappings (default false)" }),
+});
+
+const PAYLOAD_TYPES = [
+  "airbnb_webhook",
+  "airbnb_reservation",
+  "booking_com_push",
+  "booking_com_reservation",
+] as const;
+type PayloadType = (typeof PAYLOAD_TYPES)[number];
+
+const TestBody = z
+  .object({
+    connection_id: idField("con_9f2c…"),
+    payload: z.record(z.string(), z.unknown()).openapi({
+      description:
+        "A sample inbound payload of the connection's platform: an Airbnb webhook {listing_id, confirmation_code, …} or reservation {reservation: {listing_id, …}}; a Booking.com push {hotel_id, reservation_id, …} or reservation {hotel_id, room_id, rate_plan_id?}",
+      example: {
+        event_id: "evt_1",
+        event_type: "reservation.created",
+        listing_id: "53170118",
+        confirmation_code: "HMABCD1234",
+        occurred_at: "2027-05-01T10:00:00Z",
+      },
+    }),
+  })
+  .openapi("ChannelMappingTest");
+
+const EntityRef = z.object({ id: z.string(), name: z.string() });
+
+const TestResultSchema = z
+  .object({
+    mapped: z.boolean().openapi({
+      description: "Everything the payload names that a booking needs resolves on this connection",
+    }),
+    connection_id: z.string(),
+    platform: z.enum(PLATFORMS),
+    payload_type: z.enum(PAYLOAD_TYPES),
+    external_ids: z.object({
+      property: z.string().nullable(),
+      room_type: z.string().nullable(),
+      rate_plan: z.string().nullable(),
+    }),
+    property: EntityRef.nullable(),
+    room_type: EntityRef.nullable(),
+    rate_plan: EntityRef.nullable(),
+    warnings: z.array(z.string()),
+  })
+  .openapi("ChannelMappingTestResult");
+type TestResult = z.infer<typeof TestResultSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Queries (every one carries the caller's tenant)
+
+interface MappingRow {
+  id: string;
+  connection_id: string;
+  property_id: string;
+  platform: Platform;
+  mapping_type: MappingType;
+  internal_id: string;
+  external_id: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+const MAPPING_SELECT = `SELECT m.id, m.connection_id, c.property_id, m.platform, m.mapping_type, m.internal_id,
+    m.external_id, m.created_at, m.updated_at, m.deleted_at
+  FROM channel_mappings m JOIN channel_connections c ON c.id = m.connection_id AND c.tenant_id = m.tenant_id`;
+
+async function findMapping(db: D1Database, tenantId: string, id: string): Promise<Mapping> {
+  const row = await db
+    .prepare(`${MAPPING_SELECT} WHERE m.id = ? AND m.tenant_id = ?`)
+    .bind(id, tenantId)
+    .first<MappingRow>();
+  if (!row) throw new ApiError(404, "not_found", `channel mapping ${id} not found`);
+  return row;
+}
+
+type Connection = ConnectionRow & { deletedAt: number | null };
+
+async function findConnection(
+  db: D1Database,
+  tenantId: string,
+  connectionId: string,
+): Promise<Connection | null> {
+  return db
+    .prepare(
+      `SELECT id, tenant_id AS tenantId, property_id AS propertyId, platform,
+         external_property_id AS externalPropertyId, status, sync_direction AS syncDirection,
+         sync_availability AS syncAvailability, sync_pricing AS syncPricing,
+         sync_bookings AS syncBookings, deleted_at AS deletedAt
+       FROM channel_connections WHERE id = ? AND tenant_id = ?`,
+    )
+    .bind(connectionId, tenantId)
+    .first<Connection>();
+}
+
+/** The tenant's connection, not deleted; anything else is a 404 naming the field. */
+async function liveConnection(
+  db: D1Database,
+  tenantId: string,
+  connectionId: string,
+): Promise<Connection> {
+  const connection = await findConnection(db, tenantId, connectionId);
+  if (!connection || connection.deletedAt !== null) {
+    throw new ApiError(404, "not_found", `channel connection ${connectionId} not found`, [
+      { path: "connection_id", message: "no live channel connection of this tenant has this id" },
+    ]);
+  }
+  return connection;
+}
+
+const LABEL: Record<MappingType, string> = {
+  property: "property",
+  room_type: "room type",
+  rate_plan: "rate plan",
+};
+
+/** Internal entities by mapping type: static table names only (never from input). */
+const ENTITY_TABLE: Record<MappingType, "properties" | "room_types" | "rate_plans"> = {
+  property: "properties",
+  room_type: "room_types",
+  rate_plan: "rate_plans",
+};
+
+/** The internal id must be the connection's property, or a room type / rate plan of it. */
+async function assertInternalEntity(
+  db: D1Database,
+  connection: Connection,
+  type: MappingType,
+  internalId: string,
+): Promise<void> {
+  const where = type === "property" ? "id = ?" : "property_id = ?";
+  const row = await db
+    .prepare(`SELECT id FROM ${ENTITY_TABLE[type]} WHERE id = ? AND tenant_id = ? AND ${where}`)
+    .bind(internalId, connection.tenantId, connection.propertyId)
+    .first<{ id: string }>();
+  if (row) return;
+  const message =
+    type === "property"
+      ? `property ${internalId} is not the property of connection ${connection.id}`
+      : `${LABEL[type]} ${internalId} not found on property ${connection.propertyId} of connection ${connection.id}`;
+  throw new ApiError(404, "not_found", message, [{ path: "internal_id", message }]);
+}
+
+function assertExternalFormat(platform: Platform, type: MappingType, externalId: string): void {
+  const check = checkExternalId(platform, type, externalId);
+  if (check.ok) return;
+  throw new ApiError(422, "validation_failed", `body is invalid: external_id: ${check.rule}`, [
+    { path: "external_id", message: check.rule },
+  ]);
+}
+
+/** Unique both ways per connection and type among live mappings (the partial unique indexes). */
+async function assertUnique(
+  db: D1Database,
+  connection: Connection,
+  type: MappingType,
+  internalId: string,
+  externalId: string,
+  exceptId: string | null,
+): Promise<void> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, internal_id, external_id FROM channel_mappings
+       WHERE tenant_id = ? AND connection_id = ? AND mapping_type = ? AND deleted_at IS NULL
+         AND (internal_id = ? OR external_id = ?) AND id <> ?`,
+    )
+    .bind(connection.tenantId, connection.id, type, internalId, externalId, exceptId ?? "")
+    .all<{ id: string; internal_id: string; external_id: string }>();
+  const platform = PLATFORM_NAMES[connection.platform];
+  const sameInternal = results.find((r) => r.internal_id === internalId);
+  if (sameInternal) {
+    throw new ApiError(
+      409,
+      "conflict",
+      `${LABEL[type]} ${internalId} is already mapped on connection ${connection.id} (to ${platform} id ${sameInternal.external_id}, mapping ${sameInternal.id})`,
+      { field: "internal_id", mapping_id: sameInternal.id },
+    );
+  }
+  const sameExternal = results.find((r) => r.external_id === externalId);
+  if (sameExternal) {
+    throw new ApiError(
+      409,
+      "conflict",
+      `${platform} ${LABEL[type]} id ${externalId} is already mapped on connection ${connection.id} (to ${sameExternal.internal_id}, mapping ${sameExternal.id})`,
+      { field: "external_id", mapping_id: sameExternal.id },
+    );
+  }
+}
+
+/** A write that lost a race against the unique indexes is the same 409 as one caught above. */
+function conflictOnUnique(err: unknown): never {
+  if (/UNIQUE constraint failed/i.test(errorMessage(err))) {
+    throw new ApiError(
+      409,
+      "conflict",
+      "the internal or external id is already mapped on this connection",
+    );
+  }
+  throw err;
+}
+
+/** Events kept as unmapped for this id import now: replayed off the response path. */
+function replayAfterMapping(c: Context<AppEnv>, mapping: Mapping, tenantId: string): void {
+  c.executionCtx.waitUntil(
+    replayUnmappedFor(c.env, {
+      tenantId,
+      connectionId: mapping.connection_id,
+      platform: mapping.platform,
+      mappingType: mapping.mapping_type,
+      externalId: mapping.external_id,
+    })
+      .then((replayed) => {
+        if (replayed > 0) {
+          log("info", "mappings.replayed_unmapped", { mappingId: mapping.id, replayed });
+        }
+      })
+      .catch((err) =>
+        log("error", "mappings.replay_failed", { mappingId: mapping.id, error: errorMessage(err) }),
+      ),
+  );
+}
+
+// Cursor: base64url of "<created_at>:<id>" of the last row of the page (newest first).
+function encodeCursor(row: { created_at: number; id: string }): string {
+  return btoa(`${row.created_at}:${row.id}`)
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  let text = "";
+  try {
+    text = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+  } catch {
+    // falls through to the error below
+  }
+  const m = /^(\d{1,16}):([a-z]{2,5}_[A-Za-z0-9_]{1,64})$/.exec(text);
+  if (!m?.[1] || !m[2]) {
+    const message = "not a cursor from next_cursor";
+    throw new ApiError(400, "validation_failed", `query is invalid: cursor: ${message}`, [
+      { path: "cursor", message },
+    ]);
+  }
+  return { createdAt: Number(m[1]), id: m[2] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /test: what a sample inbound payload maps to
+
+interface PayloadIds {
+  type: PayloadType;
+  property: string | null;
+  room: string | null;
+  rate: string | null;
+  /** Why the real ingress would reject the payload, if it would. */
+  rejected: string | null;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Ids come as strings or (sometimes) numbers; anything else is not an id. */
+function idOf(v: unknown): string | null {
+  if (typeof v === "string" && v.trim() !== "") return v.trim();
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return String(v);
+  return null;
+}
+
+function firstIssue(err: z.ZodError): string {
+  const issue = err.issues[0];
+  return issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid";
+}
+
+function payloadError(message: string): never {
+  throw new ApiError(422, "validation_failed", `body is invalid: payload: ${message}`, [
+    { path: "payload", message },
+  ]);
+}
+
+function readAirbnb(payload: Record<string, unknown>): PayloadIds {
+  if (isRecord(payload.reservation)) {
+    const strict = airbnbReservationSchema.safeParse(payload);
+    const room = idOf(payload.reservation.listing_id);
+    if (!room) payloadError("reservation.listing_id: expected the listing id");
+    return {
+      type: "airbnb_reservation",
+      property: null,
+      room,
+      rate: null,
+      rejected: strict.success ? null : firstIssue(strict.error),
+    };
+  }
+  if ("listing_id" in payload) {
+    const strict = airbnbWebhookSchema.safeParse(payload);
+    const room = idOf(payload.listing_id);
+    if (!room) payloadError("listing_id: expected the listing id");
+    return {
+      type: "airbnb_webhook",
+      property: null,
+      room,
+      rate: null,
+      rejected: strict.success ? null : firstIssue(strict.error),
+    };
+  }
+  payloadError(
+    "expected an Airbnb webhook {listing_id, confirmation_code, …} or reservation {reservation: {listing_id, …}}",
+  );
+}
+
+function readBookingCom(payload: Record<string, unknown>): PayloadIds {
+  const body = isRecord(payload.reservation) ? payload.reservation : payload;
+  if ("room_id" in body) {
+    const room = idOf(body.room_id);
+    if (!room) payloadError("room_id: expected the Booking.com room id");
+    return {
+      type: "booking_com_reservation",
+      property: idOf(body.hotel_id),
+      room,
+      rate: idOf(body.rate_plan_id),
+      rejected: null,
+    };
+  }
+  if ("hotel_id" in body) {
+    const strict = bookingComWebhookSchema.safeParse(body);
+    const hotel = idOf(body.hotel_id);
+    if (!hotel) payloadError("hotel_id: expected the Booking.com hotel id");
+    return {
+      type: "booking_com_push",
+      property: hotel,
+      room: null,
+      rate: null,
+      rejected: strict.success ? null : firstIssue(strict.error),
+    };
+  }
+  payloadError(
+    "expected a Booking.com push {hotel_id, reservation_id, …} or reservation {hotel_id, room_id, rate_plan_id?}",
+  );
+}
+
+interface Resolved {
+  live: { mappingId: string; internalId: string; name: string | null } | null;
+  deleted: { mappingId: string; internalId: string; deletedAt: number } | null;
+}
+
+/** The live mapping of this external id on the connection (and the latest deleted one). */
+async function resolveExternal(
+  db: D1Database,
+  connection: Connection,
+  type: MappingType,
+  externalId: string,
+): Promise<Resolved> {
+  const scope = type === "property" ? "e.id = ?" : "e.property_id = ?";
+  const { results } = await db
+    .prepare(
+      `SELECT m.id, m.internal_id, m.deleted_at, e.name
+       FROM channel_mappings m
+       LEFT JOIN ${ENTITY_TABLE[type]} e ON e.id = m.internal_id AND e.tenant_id = m.tenant_id AND ${scope}
+       WHERE m.tenant_id = ? AND m.connection_id = ? AND m.mapping_type = ? AND m.external_id = ?
+       ORDER BY m.deleted_at IS NOT NULL, m.deleted_at DESC LIMIT 5`,
+    )
+    .bind(connection.propertyId, connection.tenantId, connection.id, type, externalId)
+    .all<{ id: string; internal_id: string; deleted_at: number | null; name: string | null }>();
+  const live = results.find((r) => r.deleted_at === null);
+  const deleted = results.find((r) => r.deleted_at !== null);
+  return {
+    live: live ? { mappingId: live.id, internalId: live.internal_id, name: live.name } : null,
+    deleted:
+      deleted && deleted.deleted_at !== null
+        ? { mappingId: deleted.id, internalId: deleted.internal_id, deletedAt: deleted.deleted_at }
+        : null,
+  };
+}
+
+async function testPayload(
+  db: D1Database,
+  connection: Connection,
+  payload: Record<string, unknown>,
+): Promise<TestResult> {
+  const platformName = PLATFORM_NAMES[connection.platform];
+  let ids: PayloadIds;
+  if (connection.platform === "airbnb") ids = readAirbnb(payload);
+  else if (connection.platform === "booking_com") ids = readBookingCom(payload);
+  else {
+    throw new ApiError(
+      422,
+      "unsupported_platform",
+      `payloads can be tested for airbnb and booking_com connections; ${connection.platform} has no inbound adapter yet`,
+    );
+  }
+  const warnings: string[] = [];
+  const blocked = inboundBlockReason(connection);
+  if (blocked) warnings.push(`${blocked}: the engine would not import bookings from it now`);
+  if (ids.rejected) {
+    warnings.push(`the ${platformName} ingress would reject this payload (${ids.rejected})`);
+  }
+
+  const propertyRow = await db
+    .prepare(`SELECT id, name FROM properties WHERE id = ? AND tenant_id = ?`)
+    .bind(connection.propertyId, connection.tenantId)
+    .first<{ id: string; name: string }>();
+  let property: TestResult["property"] = null;
+  let roomType: TestResult["room_type"] = null;
+  let ratePlan: TestResult["rate_plan"] = null;
+
+  // Property: Booking.com routes by hotel id (the connection's external_property_id).
+  if (connection.platform === "booking_com") {
+    if (ids.property === null) {
+      warnings.push(
+        `the payload names no hotel_id; a pulled reservation belongs to the connection's hotel ${connection.externalPropertyId}`,
+      );
+      property = propertyRow;
+    } else if (ids.property === connection.externalPropertyId) {
+      property = propertyRow;
+    } else {
+      warnings.push(
+        `hotel id ${ids.property} in the payload differs from the connection's external_property_id ${connection.externalPropertyId}`,
+      );
+      const other = await db
+        .prepare(
+          `SELECT id, property_id FROM channel_connections
+           WHERE tenant_id = ? AND platform = ? AND external_property_id = ? AND deleted_at IS NULL AND id <> ?
+           LIMIT 1`,
+        )
+        .bind(connection.tenantId, connection.platform, ids.property, connection.id)
+        .first<{ id: string; property_id: string }>();
+      if (other) {
+        warnings.push(
+          `hotel ${ids.property} is connection ${other.id} (property ${other.property_id}): the engine would route the payload there`,
+        );
+      }
+    }
+  }
+
+  // Room type: the Airbnb listing / Booking.com room.
+  const roomWord = connection.platform === "airbnb" ? "listing" : "room";
+  if (ids.room !== null) {
+    const format = checkExternalId(connection.platform, "room_type", ids.room);
+    if (!format.ok)
+      warnings.push(`${roomWord} id ${ids.room} has the wrong format: ${format.rule}`);
+    const r = await resolveExternal(db, connection, "room_type", ids.room);
+    if (r.live && r.live.name !== null) {
+      roomType = { id: r.live.internalId, name: r.live.name };
+    } else if (r.live) {
+      warnings.push(
+        `${roomWord} ${ids.room} is mapped (mapping ${r.live.mappingId}) to room type ${r.live.internalId}, which is not a room type of property ${connection.propertyId}`,
+      );
+    } else {
+      warnings.push(`${roomWord} ${ids.room} is not mapped on this connection`);
+      if (r.deleted) {
+        warnings.push(
+          `its mapping ${r.deleted.mappingId} (to room type ${r.deleted.internalId}) was deleted at ${new Date(r.deleted.deletedAt).toISOString()}`,
+        );
+      }
+      if (connection.platform === "airbnb") {
+        const other = await db
+          .prepare(
+            `SELECT m.connection_id, c.property_id FROM channel_mappings m
+             JOIN channel_connections c ON c.id = m.connection_id AND c.tenant_id = m.tenant_id
+             WHERE m.tenant_id = ? AND m.platform = 'airbnb' AND m.mapping_type = 'room_type'
+               AND m.external_id = ? AND m.deleted_at IS NULL AND c.deleted_at IS NULL AND m.connection_id <> ?
+             LIMIT 1`,
+          )
+          .bind(connection.tenantId, ids.room, connection.id)
+          .first<{ connection_id: string; property_id: string }>();
+        if (other) {
+          warnings.push(
+            `listing ${ids.room} is mapped on connection ${other.connection_id} (property ${other.property_id}): the engine would route the booking there`,
+          );
+        }
+      }
+      warnings.push(
+        "a booking for it would be kept as unmapped (and alerted) until the mapping exists, then imported",
+      );
+    }
+    // An Airbnb listing stands alone: mapped listing → the connection's property.
+    if (connection.platform === "airbnb" && roomType) property = propertyRow;
+  } else {
+    warnings.push(
+      `a ${platformName} push names only the hotel: its rooms are resolved when the reservations are pulled`,
+    );
+  }
+
+  // Rate plan: named by Booking.com reservations; a missing one does not stop the import.
+  if (ids.rate !== null) {
+    const r = await resolveExternal(db, connection, "rate_plan", ids.rate);
+    if (r.live && r.live.name !== null) {
+      ratePlan = { id: r.live.internalId, name: r.live.name };
+    } else if (r.live) {
+      warnings.push(
+        `rate plan ${ids.rate} is mapped (mapping ${r.live.mappingId}) to ${r.live.internalId}, which is not a rate plan of property ${connection.propertyId}`,
+      );
+    } else {
+      warnings.push(`rate plan ${ids.rate} is not mapped on this connection`);
+      if (r.deleted) {
+        warnings.push(
+          `its mapping ${r.deleted.mappingId} (to rate plan ${r.deleted.internalId}) was deleted at ${new Date(r.deleted.deletedAt).toISOString()}`,
+        );
+      }
+    }
+  }
+
+  return {
+    mapped: property !== null && (ids.room === null || roomType !== null),
+    connection_id: connection.id,
+    platform: connection.platform,
+    payload_type: ids.type,
+    external_ids: { property: ids.property, room_type: ids.room, rate_plan: ids.rate },
+    property,
+    room_type: roomType,
+    rate_plan: ratePlan,
+    warnings,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+export const channelMappings = createRouter();
+channelMappings.use("*", requireTenantAuth);
+
+const TAGS = ["Channel mappings"];
+
+channelMappings
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/",
+      tags: TAGS,
+      summary: "List channel mappings (newest first; deleted ones only with include_deleted)",
+      security: BEARER,
+      request: { query: ListQuery },
+      responses: {
+        200: {
+          description: "A page of mappings",
+          content: {
+            "application/json": {
+              schema: z.object({
+                data: z.array(MappingSchema),
+                next_cursor: z.string().nullable(),
+              }),
+            },
+          },
+        },
+        ...AUTH_ERRORS,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const where = ["m.tenant_id = ?"];
+      const binds: Array<string | number> = [c.var.auth.tenantId];
+      if (q.connection_id) {
+        where.push("m.connection_id = ?");
+        binds.push(q.connection_id);
+      }
+      if (q.property_id) {
+        where.push("c.property_id = ?");
+        binds.push(q.property_id);
+      }
+      if (q.platform) {
+        where.push("m.platform = ?");
+        binds.push(q.platform);
+      }
+      if (q.mapping_type) {
+        where.push("m.mapping_type = ?");
+        binds.push(q.mapping_type);
+      }
+      if (!q.include_deleted) where.push("m.deleted_at IS NULL");
+      if (q.cursor) {
+        const after = decodeCursor(q.cursor);
+        where.push("(m.created_at < ? OR (m.created_at = ? AND m.id < ?))");
+        binds.push(after.createdAt, after.createdAt, after.id);
+      }
+      const { results } = await c.env.DB.prepare(
+        `${MAPPING_SELECT} WHERE ${where.join(" AND ")} ORDER BY m.created_at DESC, m.id DESC LIMIT ?`,
+      )
+        .bind(...binds, q.limit + 1)
+        .all<MappingRow>();
+      const page = results.slice(0, q.limit);
+      const last = page[page.length - 1];
+      const nextCursor = results.length > q.limit && last ? encodeCursor(last) : null;
+      return c.json({ data: page, next_cursor: nextCursor }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      tags: TAGS,
+      summary: "Map an internal property / room type / rate plan to the platform's id (admin)",
+      description:
+        "The platform comes from the connection. 404 if the connection or the internal entity is not this tenant's (or not the connection's property's); 422 naming the rule if the external id has the wrong format; 409 if either id is already mapped on the connection. Events kept as unmapped for this id are replayed afterwards.",
+      security: BEARER,
+      middleware: [requireAdmin] as const,
+      request: { body: { content: { "application/json": { schema: CreateMappingBody } } } },
+      responses: {
+        201: {
+          description: "The new mapping",
+          content: { "application/json": { schema: MappingSchema } },
+        },
+        ...WRITE_ERRORS,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const tenantId = c.var.auth.tenantId;
+      const connection = await liveConnection(c.env.DB, tenantId, body.connection_id);
+      assertExternalFormat(connection.platform, body.mapping_type, body.external_id);
+      await assertInternalEntity(c.env.DB, connection, body.mapping_type, body.internal_id);
+      await assertUnique(
+        c.env.DB,
+        connection,
+        body.mapping_type,
+        body.internal_id,
+        body.external_id,
+        null,
+      );
+      const now = Date.now();
+      const mapping: Mapping = {
+        id: newId("map"),
+        connection_id: connection.id,
+        property_id: connection.propertyId,
+        platform: connection.platform,
+        mapping_type: body.mapping_type,
+        internal_id: body.internal_id,
+        external_id: body.external_id,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      };
+      await c.env.DB.prepare(
+        `INSERT INTO channel_mappings (id, tenant_id, connection_id, platform, mapping_type, internal_id,
+           external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+        .bind(
+          mapping.id,
+          tenantId,
+          mapping.connection_id,
+          mapping.platform,
+          mapping.mapping_type,
+          mapping.internal_id,
+          mapping.external_id,
+          now,
+          now,
+        )
+        .run()
+        .catch(conflictOnUnique);
+      replayAfterMapping(c, mapping, tenantId);
+      return c.json(mapping, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/test",
+      tags: TAGS,
+      summary: "Run a sample inbound payload against the connection's mappings (read-only)",
+      description:
+        "Answers what the payload maps to on this connection, with warnings for anything that would not resolve (unmapped listing or room, hotel id that differs from the connection's, deleted mapping, inactive connection, payload the ingress would reject). Nothing is stored.",
+      security: BEARER,
+      request: { body: { content: { "application/json": { schema: TestBody } } } },
+      responses: {
+        200: {
+          description: "What the payload maps to",
+          content: { "application/json": { schema: TestResultSchema } },
+        },
+        ...AUTH_ERRORS,
+        422: WRITE_ERRORS[422],
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const connection = await liveConnection(c.env.DB, c.var.auth.tenantId, body.connection_id);
+      return c.json(await testPayload(c.env.DB, connection, body.payload), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}",
+      tags: TAGS,
+      summary: "Read a channel mapping (deleted ones too, with deleted_at set)",
+      security: BEARER,
+      request: { params: IdParam },
+      responses: {
+        200: {
+          description: "The mapping",
+          content: { "application/json": { schema: MappingSchema } },
+        },
+        ...AUTH_ERRORS,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      return c.json(await findMapping(c.env.DB, c.var.auth.tenantId, id), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "put",
+      path: "/{id}",
+      tags: TAGS,
+      summary: "Change a mapping's external and/or internal id (admin)",
+      description:
+        "Same checks as creating one. A deleted mapping (or one of a deleted connection) cannot be changed: 409.",
+      security: BEARER,
+      middleware: [requireAdmin] as const,
+      request: {
+        params: IdParam,
+        body: { content: { "application/json": { schema: UpdateMappingBody } } },
+      },
+      responses: {
+        200: {
+          description: "The updated mapping",
+          content: { "application/json": { schema: MappingSchema } },
+        },
+        ...WRITE_ERRORS,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const tenantId = c.var.auth.tenantId;
+      const current = await findMapping(c.env.DB, tenantId, id);
+      if (current.deleted_at !== null) {
+        throw new ApiError(
+          409,
+          "mapping_deleted",
+          `channel mapping ${id} was deleted at ${new Date(current.deleted_at).toISOString()}; create a new one`,
+        );
+      }
+      const connection = await findConnection(c.env.DB, tenantId, current.connection_id);
+      if (!connection || connection.deletedAt !== null) {
+        throw new ApiError(
+          409,
+          "connection_deleted",
+          `channel connection ${current.connection_id} of mapping ${id} was deleted`,
+        );
+      }
+      const internalId = body.internal_id ?? current.internal_id;
+      const externalId = body.external_id ?? current.external_id;
+      if (internalId === current.internal_id && externalId === current.external_id) {
+        return c.json(current, 200);
+      }
+      if (body.external_id !== undefined) {
+        assertExternalFormat(connection.platform, current.mapping_type, externalId);
+      }
+      if (body.internal_id !== undefined) {
+        await assertInternalEntity(c.env.DB, connection, current.mapping_type, internalId);
+      }
+      await assertUnique(c.env.DB, connection, current.mapping_type, internalId, externalId, id);
+      const now = Date.now();
+      const result = await c.env.DB.prepare(
+        `UPDATE channel_mappings SET internal_id = ?, external_id = ?, updated_at = ?
+         WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL`,
+      )
+        .bind(internalId, externalId, now, id, tenantId)
+        .run()
+        .catch(conflictOnUnique);
+      if (result.meta.changes === 0) {
+        throw new ApiError(409, "mapping_deleted", `channel mapping ${id} was deleted meanwhile`);
+      }
+      const updated: Mapping = {
+        ...current,
+        internal_id: internalId,
+        external_id: externalId,
+        updated_at: now,
+      };
+      replayAfterMapping(c, updated, tenantId);
+      return c.json(updated, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{id}",
+      tags: TAGS,
+      summary: "Soft-delete a mapping (admin); it stays readable so history keeps resolving",
+      security: BEARER,
+      middleware: [requireAdmin] as const,
+      request: { params: IdParam },
+      responses: {
+        200: {
+          description: "The mapping, with deleted_at set (deleting again changes nothing)",
+          content: { "application/json": { schema: MappingSchema } },
+        },
+        ...WRITE_ERRORS,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const tenantId = c.var.auth.tenantId;
+      const now = Date.now();
+      const result = await c.env.DB.prepare(
+        `UPDATE channel_mappings
+         SET updated_at = CASE WHEN deleted_at IS NULL THEN ? ELSE updated_at END,
+             deleted_at = COALESCE(deleted_at, ?)
+         WHERE id = ? AND tenant_id = ?`,
+      )
+        .bind(now, now, id, tenantId)
+        .run();
+      if (result.meta.changes === 0) {
+        throw new ApiError(404, "not_found", `channel mapping ${id} not found`);
+      }
+      return c.json(await findMapping(c.env.DB, tenantId, id), 200);
+    },
+  );

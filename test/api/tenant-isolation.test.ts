@@ -1,0 +1,181 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
+import { SELF_FETCH } from "../support/fixtures";
+
+/**
+ * Every admin route called with tenant B's token on tenant A's resources answers 404 with the
+ * error envelope: never A's data, never a 500. The table must cover every documented route that
+ * takes an id, so a new route cannot skip this test.
+ */
+type Json = Record<string, any>;
+
+async function call(method: string, path: string, token: string, body?: unknown) {
+  const res = await SELF_FETCH(`http://engine.test${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function ok(method: string, path: string, token: string, body?: unknown): Promise<Json> {
+  const res = await call(method, path, token, body);
+  expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
+  return JSON.parse(res.text);
+}
+
+let a: {
+  token: string;
+  tokenId: string;
+  property: string;
+  roomType: string;
+  ratePlan: string;
+  connection: string;
+  mapping: string;
+};
+let b: { token: string };
+
+beforeAll(async () => {
+  const tenant = async (name: string) =>
+    ok("POST", "/api/v1/tenants", "test-operator-token", { name }) as Promise<{
+      token: { token: string; id: string };
+    }>;
+  const ta = await tenant("Isolation A");
+  const tb = await tenant("Isolation B");
+  const t = ta.token.token;
+  const property = (
+    await ok("POST", "/api/v1/properties", t, { name: "A house", time_zone: "Europe/Berlin" })
+  ).id;
+  const roomType = (
+    await ok("POST", `/api/v1/properties/${property}/room-types`, t, {
+      name: "Whole house",
+      units: 1,
+    })
+  ).id;
+  const ratePlan = (
+    await ok("POST", `/api/v1/properties/${property}/rate-plans`, t, {
+      room_type_id: roomType,
+      name: "Standard",
+    })
+  ).id;
+  const connection = (
+    await ok("POST", "/api/v1/channel-connections", t, {
+      property_id: property,
+      platform: "airbnb",
+      external_property_id: "77700001",
+      credentials: { refresh_token: "tenant-a-secret-refresh-token" },
+    })
+  ).id;
+  const mapping = (
+    await ok("POST", "/api/v1/channel-mappings", t, {
+      connection_id: connection,
+      mapping_type: "room_type",
+      internal_id: roomType,
+      external_id: "77700001",
+    })
+  ).id;
+  a = { token: t, tokenId: ta.token.id, property, roomType, ratePlan, connection, mapping };
+  b = { token: tb.token.token };
+});
+
+/** [method, path with {id}, which of A's ids, body for writes] */
+const ROUTES: Array<[string, string, keyof typeof a, unknown?]> = [
+  ["GET", "/api/v1/properties/{id}", "property"],
+  ["PATCH", "/api/v1/properties/{id}", "property", { name: "stolen" }],
+  ["GET", "/api/v1/properties/{id}/room-types", "property"],
+  ["POST", "/api/v1/properties/{id}/room-types", "property", { name: "Intruder", units: 1 }],
+  ["GET", "/api/v1/properties/{id}/rate-plans", "property"],
+  [
+    "POST",
+    "/api/v1/properties/{id}/rate-plans",
+    "property",
+    { room_type_id: "rt_x", name: "Intruder" },
+  ],
+  ["GET", "/api/v1/properties/{id}/channel-status", "property"],
+  ["GET", "/api/v1/channel-connections/{id}", "connection"],
+  ["PATCH", "/api/v1/channel-connections/{id}", "connection", { status: "paused" }],
+  ["DELETE", "/api/v1/channel-connections/{id}", "connection"],
+  ["GET", "/api/v1/channel-connections/{id}/sync-logs", "connection"],
+  ["GET", "/api/v1/channel-mappings/{id}", "mapping"],
+  ["PUT", "/api/v1/channel-mappings/{id}", "mapping", { external_id: "77700002" }],
+  ["DELETE", "/api/v1/channel-mappings/{id}", "mapping"],
+  ["DELETE", "/api/v1/tokens/{id}", "tokenId"],
+];
+
+describe("tenant isolation", () => {
+  it("covers every documented route that takes an id", async () => {
+    const doc = (await (await createApp().request("/openapi.json", {}, {} as Env)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const withId = Object.entries(doc.paths)
+      .filter(([path]) => path.includes("{id}"))
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    expect(ROUTES.map(([m, p]) => `${m} ${p}`).sort()).toEqual(withId);
+  });
+
+  it.each(ROUTES)(
+    "%s %s with another tenant's token is 404 and shows nothing",
+    async (method, path, which, body) => {
+      const id = a[which];
+      const res = await call(method, path.replace("{id}", id), b.token, body);
+      expect(res.status, res.text).toBe(404);
+      expect(JSON.parse(res.text)).toMatchObject({ error: { code: "not_found" } });
+      for (const secret of Object.values(a))
+        expect(res.text).not.toContain(secret === id ? "\u0000" : secret);
+    },
+  );
+
+  it("refuses another tenant's ids inside request bodies with 404", async () => {
+    const bodies: Array<[string, string, unknown]> = [
+      [
+        "POST",
+        "/api/v1/channel-connections",
+        { property_id: a.property, platform: "booking_com", external_property_id: "4400001" },
+      ],
+      [
+        "POST",
+        "/api/v1/channel-mappings",
+        {
+          connection_id: a.connection,
+          mapping_type: "room_type",
+          internal_id: a.roomType,
+          external_id: "77700003",
+        },
+      ],
+      [
+        "POST",
+        "/api/v1/channel-mappings/test",
+        { connection_id: a.connection, payload: { listing_id: "77700001" } },
+      ],
+    ];
+    for (const [method, path, body] of bodies) {
+      const res = await call(method, path, b.token, body);
+      expect(res.status, `${method} ${path}: ${res.text}`).toBe(404);
+    }
+  });
+
+  it("never lists another tenant's resources, even when filtered by their ids", async () => {
+    for (const path of [
+      "/api/v1/properties",
+      `/api/v1/channel-connections?property_id=${a.property}`,
+      `/api/v1/channel-mappings?connection_id=${a.connection}`,
+      "/api/v1/tokens",
+    ]) {
+      const res = await call("GET", path, b.token);
+      expect([200, 404], `${path}: ${res.text}`).toContain(res.status);
+      for (const id of [a.property, a.connection, a.mapping, a.roomType, a.tokenId])
+        expect(res.text).not.toContain(id);
+    }
+  });
+
+  it("leaves A's resources untouched", async () => {
+    expect((await ok("GET", `/api/v1/properties/${a.property}`, a.token)).name).toBe("A house");
+    expect(
+      (await ok("GET", `/api/v1/channel-connections/${a.connection}`, a.token)).status,
+    ).not.toBe("paused");
+    expect((await ok("GET", `/api/v1/channel-mappings/${a.mapping}`, a.token)).external_id).toBe(
+      "77700001",
+    );
+  });
+});
