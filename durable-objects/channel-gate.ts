@@ -5,7 +5,8 @@ import { coalesceRanges, datesToRanges, expandRanges } from "../src/domain/date-
 import { addDays, localToday, type DateRange, type IsoDate } from "../src/domain/dates";
 import { newId } from "../src/lib/ids";
 import { errorMessage, log } from "../src/lib/log";
-import { getAdapter, platformConfig } from "../src/platforms/registry";
+import { getAdapter } from "../src/platforms/registry";
+import { connectionConfig } from "../src/domain/connection-config";
 import { PlatformError, type NightState } from "../src/platforms/types";
 import { backoffSeconds, rateLimitSeconds } from "../src/queue/retry-policy";
 
@@ -300,7 +301,7 @@ export class ChannelGate extends DurableObject<Env> {
         .map((m) => [m.internalId, m.externalId]),
     );
 
-    const config = platformConfig(this.env, connection.platform);
+    const config = await connectionConfig(this.env, connection);
     let calls = 0;
     let pushed = 0;
     const unmapped: string[] = [];
