@@ -25,7 +25,7 @@ import {
   summarizeLoad,
 } from "./lib/bench-ingest.mjs";
 import { measurePropagation } from "./lib/bench-propagation.mjs";
-import { ROOT, startStack, waitForHealth } from "./lib/stack.mjs";
+import { ROOT, stackEnv, startStack, waitForHealth } from "./lib/stack.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -94,7 +94,7 @@ function startWorker(name, config, port, inspectorPort, persistTo, logDir) {
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" },
+      env: stackEnv(persistTo),
       stdio: ["ignore", log, log],
       detached: process.platform !== "win32",
     },

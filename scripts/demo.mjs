@@ -169,9 +169,11 @@ try {
   check("scenario ran to the end", false, String(err?.stack ?? err));
 } finally {
   stack.stop();
-  setTimeout(() => rmSync(persistTo, { recursive: true, force: true }), 500);
 }
 
 const failed = results.filter((r) => !r.ok);
 console.log(`\n${results.length - failed.length} passed, ${failed.length} failed`);
+// Keep the state and Worker logs of a failed run for a look; a clean run leaves nothing behind.
+if (failed.length === 0) setTimeout(() => rmSync(persistTo, { recursive: true, force: true }), 500);
+else console.log(`Worker logs and state kept in ${persistTo}`);
 setTimeout(() => process.exit(failed.length === 0 ? 0 : 1), 700);

@@ -93,7 +93,15 @@ export function queryD1(persistTo, sql) {
   return JSON.parse(out)[0].results;
 }
 
-function startWorker(name, args, logDir) {
+/**
+ * Each stack keeps its own wrangler dev registry: stacks running side by side (npm start and the
+ * demo, say) otherwise share one, and one stack stopping makes the other's Workers reload.
+ */
+export function stackEnv(persistTo) {
+  return { ...QUIET_ENV, WRANGLER_REGISTRY_PATH: resolve(ROOT, persistTo, "dev-registry") };
+}
+
+function startWorker(name, args, logDir, env) {
   mkdirSync(logDir, { recursive: true });
   const log = openSync(join(logDir, `${name}.log`), "a");
   const child = spawn(
@@ -101,7 +109,7 @@ function startWorker(name, args, logDir) {
     ["dev", "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...args],
     {
       cwd: ROOT,
-      env: QUIET_ENV,
+      env,
       stdio: ["ignore", log, log],
       detached: process.platform !== "win32",
     },
@@ -184,6 +192,7 @@ export async function startStack({
       `ENGINE_URL:${engineUrl}`,
     ],
     logDir,
+    stackEnv(persistTo),
   );
   const engine = startWorker(
     "engine",
@@ -201,6 +210,7 @@ export async function startStack({
       `BOOKING_COM_API_BASE:${sandboxUrl}/booking_com`,
     ],
     logDir,
+    stackEnv(persistTo),
   );
   const children = [sandbox, engine];
   const stop = () => {
