@@ -158,12 +158,22 @@ CREATE TABLE `dead_letters` (
 	`attempts` integer NOT NULL,
 	`attempt_log` text DEFAULT '[]' NOT NULL,
 	`created_at` integer NOT NULL,
-	`resolved_at` integer
+	`resolved_at` integer,
+	`resolution` text,
+	`resolution_note` text
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `dead_letters_queue_message_uq` ON `dead_letters` (`queue`,`message_id`);--> statement-breakpoint
 CREATE INDEX `dead_letters_tenant_idx` ON `dead_letters` (`tenant_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `dead_letters_connection_idx` ON `dead_letters` (`connection_id`,`resolved_at`);--> statement-breakpoint
+CREATE TABLE `job_leases` (
+	`name` text PRIMARY KEY NOT NULL,
+	`holder` text NOT NULL,
+	`lease_until` integer NOT NULL,
+	`last_run_at` integer,
+	`last_result` text
+);
+--> statement-breakpoint
 CREATE TABLE `outbox` (
 	`id` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,
@@ -189,15 +199,19 @@ CREATE TABLE `sync_logs` (
 	`status` text NOT NULL,
 	`records_processed` integer DEFAULT 0 NOT NULL,
 	`retry_count` integer DEFAULT 0 NOT NULL,
+	`max_retries` integer DEFAULT 5 NOT NULL,
 	`error` text,
 	`details` text,
 	`triggered_at` integer NOT NULL,
 	`started_at` integer,
 	`finished_at` integer,
+	`deadletter_at` integer,
 	`duration_ms` integer
 );
 --> statement-breakpoint
 CREATE INDEX `sync_logs_connection_idx` ON `sync_logs` (`tenant_id`,`connection_id`,`triggered_at`);--> statement-breakpoint
+CREATE INDEX `sync_logs_event_idx` ON `sync_logs` (`event_id`);--> statement-breakpoint
+CREATE INDEX `sync_logs_status_idx` ON `sync_logs` (`status`,`triggered_at`);--> statement-breakpoint
 CREATE TABLE `webhook_log` (
 	`id` text PRIMARY KEY NOT NULL,
 	`platform` text NOT NULL,

@@ -95,14 +95,20 @@ export const syncLogs = sqliteTable(
     status: text("status", { enum: SYNC_STATUSES }).notNull(),
     recordsProcessed: integer("records_processed").notNull().default(0),
     retryCount: integer("retry_count").notNull().default(0),
+    maxRetries: integer("max_retries").notNull().default(5),
     error: text("error"),
     details: text("details"),
     triggeredAt: integer("triggered_at").notNull(),
     startedAt: integer("started_at"),
     finishedAt: integer("finished_at"),
+    deadletterAt: integer("deadletter_at"),
     durationMs: integer("duration_ms"),
   },
-  (t) => [index("sync_logs_connection_idx").on(t.tenantId, t.connectionId, t.triggeredAt)],
+  (t) => [
+    index("sync_logs_connection_idx").on(t.tenantId, t.connectionId, t.triggeredAt),
+    index("sync_logs_event_idx").on(t.eventId),
+    index("sync_logs_status_idx").on(t.status, t.triggeredAt),
+  ],
 );
 
 /** Full context of a message that exhausted its retries (or failed permanently). */
@@ -123,6 +129,9 @@ export const deadLetters = sqliteTable(
     attemptLog: text("attempt_log").notNull().default("[]"),
     createdAt: integer("created_at").notNull(),
     resolvedAt: integer("resolved_at"),
+    /** How it was resolved: retried, replayed or ignored (with the operator's reason). */
+    resolution: text("resolution", { enum: ["retried", "replayed", "ignored"] }),
+    resolutionNote: text("resolution_note"),
   },
   (t) => [
     uniqueIndex("dead_letters_queue_message_uq").on(t.queue, t.messageId),
@@ -174,3 +183,15 @@ export const outbox = sqliteTable(
   },
   (t) => [index("outbox_cause_idx").on(t.causeKey), index("outbox_created_idx").on(t.createdAt)],
 );
+
+/**
+ * Leases for cron jobs: Cron Triggers promise neither exactly-once nor no-overlap, so a job runs
+ * only while it holds its row (taken with a conditional UPDATE).
+ */
+export const jobLeases = sqliteTable("job_leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  leaseUntil: integer("lease_until").notNull(),
+  lastRunAt: integer("last_run_at"),
+  lastResult: text("last_result"),
+});

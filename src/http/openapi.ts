@@ -37,10 +37,23 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-const errorResponse = (description: string) => ({
-  description,
-  content: { "application/json": { schema: ErrorSchema } },
+/** `content` of a JSON request body or response: `{ "application/json": { schema } }`. */
+export const jsonContent = <T extends z.ZodTypeAny>(schema: T) => ({
+  content: { "application/json": { schema } },
 });
+
+/** A documented JSON response: `responses: { 200: ok("The thing", ThingSchema) }`. */
+export const ok = <T extends z.ZodTypeAny>(description: string, schema: T) => ({
+  description,
+  ...jsonContent(schema),
+});
+
+/** A required JSON request body: `request: { params: IdParam, ...jsonBody(CreateThing) }`. */
+export const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({
+  body: { ...jsonContent(schema), required: true },
+});
+
+const errorResponse = (description: string) => ok(description, ErrorSchema);
 
 /** The error answers every authenticated route can give, for the OpenAPI document. */
 export const AUTH_ERRORS = {
@@ -58,19 +71,16 @@ export const WRITE_ERRORS = {
 
 export const BEARER = [{ Bearer: [] }];
 
-/** Pagination shared by list routes: `?limit=&cursor=`, newest first. */
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ example: 50 }),
-  cursor: z
-    .string()
-    .max(200)
-    .optional()
-    .openapi({ description: "Opaque cursor from the previous page's next_cursor" }),
-});
+/** The id format of every resource (prop_…, con_…): checked in paths, bodies and queries. */
+export const ID_FORMAT = /^[a-z]{2,5}_[A-Za-z0-9_]{1,64}$/;
 
 export const IdParam = z.object({
   id: z
     .string()
-    .regex(/^[a-z]{2,5}_[A-Za-z0-9_]{1,64}$/, "must be an id like con_… ")
+    .regex(ID_FORMAT, "must be an id like con_… ")
     .openapi({ param: { name: "id", in: "path" }, example: "con_9f2c…" }),
 });
+
+/** An id in a body or query (same format IdParam checks in paths). */
+export const IdRef = (example: string) =>
+  z.string().regex(ID_FORMAT, "must be an id like prop_… ").openapi({ example });

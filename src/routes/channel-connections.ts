@@ -7,19 +7,21 @@ import {
   type Platform,
 } from "../db/channels.schema";
 import { SYNC_STATUSES } from "../db/events.schema";
-import { ApiError } from "../http/errors";
+import { ApiError, isUniqueViolation } from "../http/errors";
 import {
   AUTH_ERRORS,
   BEARER,
   createRouter,
   IdParam,
-  PageQuery,
+  IdRef,
+  jsonBody,
+  ok,
   WRITE_ERRORS,
 } from "../http/openapi";
+import { afterCursor, page, pageSchema, PageQuery } from "../http/pagination";
 import { CredentialsError, encryptCredentials } from "../lib/credentials-crypto";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
-import { decodeCursor, IdRef, isUniqueViolation, page, pageSchema } from "./properties";
 
 /** "vrbo" is accepted wherever a platform is given and stored as fewo_direkt (same platform). */
 const PLATFORM_ALIASES = { vrbo: "fewo_direkt" } as const satisfies Record<string, Platform>;
@@ -247,13 +249,6 @@ async function sealCredentials(
 }
 
 const tags = ["Channel connections"];
-const ok = <T extends z.ZodTypeAny>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const json = <T extends z.ZodTypeAny>(schema: T) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
 
 /** /api/v1/channel-connections: one property on one platform, with write-only credentials. */
 export const channelConnections = createRouter();
@@ -274,7 +269,7 @@ channelConnections
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const cursor = decodeCursor(q.cursor);
+      const k = afterCursor(q.cursor);
       const where = ["tenant_id = ?", "deleted_at IS NULL"];
       const binds: Array<string | number> = [c.var.auth.tenantId];
       const filter = (clause: string, ...values: Array<string | number>) => {
@@ -284,13 +279,11 @@ channelConnections
       if (q.property_id) filter("property_id = ?", q.property_id);
       if (q.platform) filter("platform = ?", canonicalPlatform(q.platform));
       if (q.status) filter("status = ?", q.status);
-      if (cursor)
-        filter("(created_at < ? OR (created_at = ? AND id < ?))", cursor.ts, cursor.ts, cursor.id);
       const rows = await c.env.DB.prepare(
-        `SELECT ${CONNECTION_COLUMNS} FROM channel_connections WHERE ${where.join(" AND ")}
+        `SELECT ${CONNECTION_COLUMNS} FROM channel_connections WHERE ${where.join(" AND ")} ${k.sql}
          ORDER BY created_at DESC, id DESC LIMIT ?`,
       )
-        .bind(...binds, q.limit + 1)
+        .bind(...binds, ...k.binds, q.limit + 1)
         .all<ConnectionRow>();
       const result = page(rows.results, q.limit, (r) => r.created_at);
       return c.json({ data: result.data.map(toApi), next_cursor: result.next_cursor }, 200);
@@ -307,7 +300,7 @@ channelConnections
         "Credentials are encrypted before they are stored and never returned.",
       security: BEARER,
       middleware: [requireAdmin] as const,
-      request: json(CreateConnectionBody),
+      request: jsonBody(CreateConnectionBody),
       responses: { 201: ok("The new connection", ConnectionSchema), ...WRITE_ERRORS },
     }),
     async (c) => {
@@ -394,7 +387,7 @@ channelConnections
         "Turning a connection active or a sync flag on flushes its pending outbound work.",
       security: BEARER,
       middleware: [requireAdmin] as const,
-      request: { params: IdParam, ...json(UpdateConnectionBody) },
+      request: { params: IdParam, ...jsonBody(UpdateConnectionBody) },
       responses: { 200: ok("The updated connection", ConnectionSchema), ...WRITE_ERRORS },
     }),
     async (c) => {
@@ -509,18 +502,17 @@ channelConnections
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const { limit, cursor: raw } = c.req.valid("query");
-      const cursor = decodeCursor(raw);
+      const { limit, cursor } = c.req.valid("query");
+      const k = afterCursor(cursor, "triggered_at");
       const tenantId = c.var.auth.tenantId;
       await ownConnection(c.env.DB, tenantId, id);
       const rows = await c.env.DB.prepare(
         `SELECT id, event_id, sync_type, direction, status, records_processed, retry_count, error,
                 triggered_at, started_at, finished_at, duration_ms
-         FROM sync_logs WHERE tenant_id = ? AND connection_id = ?
-         ${cursor ? "AND (triggered_at < ? OR (triggered_at = ? AND id < ?))" : ""}
+         FROM sync_logs WHERE tenant_id = ? AND connection_id = ? ${k.sql}
          ORDER BY triggered_at DESC, id DESC LIMIT ?`,
       )
-        .bind(tenantId, id, ...(cursor ? [cursor.ts, cursor.ts, cursor.id] : []), limit + 1)
+        .bind(tenantId, id, ...k.binds, limit + 1)
         .all<SyncLogRow>();
       return c.json(
         page(rows.results, limit, (r) => r.triggered_at),

@@ -9,16 +9,19 @@ import {
   PLATFORM_NAMES,
   type MappingType,
 } from "../domain/external-id-rules";
-import { ApiError } from "../http/errors";
+import { ApiError, isUniqueViolation } from "../http/errors";
 import {
   AUTH_ERRORS,
   BEARER,
   createRouter,
+  ID_FORMAT,
   IdParam,
-  PageQuery,
+  jsonContent,
+  ok,
   WRITE_ERRORS,
   type AppEnv,
 } from "../http/openapi";
+import { afterCursor, page, pageSchema, PageQuery } from "../http/pagination";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { airbnbReservationSchema, airbnbWebhookSchema } from "../platforms/airbnb/adapter";
@@ -33,7 +36,7 @@ import { replayUnmappedFor } from "../queue/replay-unmapped";
  * another tenant's ids answer 404 exactly like ids that do not exist.
  */
 
-const ID_FORMAT = /^[a-z]{2,5}_[A-Za-z0-9_]{1,64}$/;
+/** Like IdRef, but trimmed first. */
 const idField = (example: string) =>
   z.string().trim().regex(ID_FORMAT, "must be an id like con_…").openapi({ example });
 
@@ -299,7 +302,7 @@ async function assertUnique(
 
 /** A write that lost a race against the unique indexes is the same 409 as one caught above. */
 function conflictOnUnique(err: unknown): never {
-  if (/UNIQUE constraint failed/i.test(errorMessage(err))) {
+  if (isUniqueViolation(err)) {
     throw new ApiError(
       409,
       "conflict",
@@ -328,31 +331,6 @@ function replayAfterMapping(c: Context<AppEnv>, mapping: Mapping, tenantId: stri
         log("error", "mappings.replay_failed", { mappingId: mapping.id, error: errorMessage(err) }),
       ),
   );
-}
-
-// Cursor: base64url of "<created_at>:<id>" of the last row of the page (newest first).
-function encodeCursor(row: { created_at: number; id: string }): string {
-  return btoa(`${row.created_at}:${row.id}`)
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-}
-
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  let text = "";
-  try {
-    text = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-  } catch {
-    // falls through to the error below
-  }
-  const m = /^(\d{1,16}):([a-z]{2,5}_[A-Za-z0-9_]{1,64})$/.exec(text);
-  if (!m?.[1] || !m[2]) {
-    const message = "not a cursor from next_cursor";
-    throw new ApiError(400, "validation_failed", `query is invalid: cursor: ${message}`, [
-      { path: "cursor", message },
-    ]);
-  }
-  return { createdAt: Number(m[1]), id: m[2] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -641,23 +619,12 @@ channelMappings
       summary: "List channel mappings (newest first; deleted ones only with include_deleted)",
       security: BEARER,
       request: { query: ListQuery },
-      responses: {
-        200: {
-          description: "A page of mappings",
-          content: {
-            "application/json": {
-              schema: z.object({
-                data: z.array(MappingSchema),
-                next_cursor: z.string().nullable(),
-              }),
-            },
-          },
-        },
-        ...AUTH_ERRORS,
-      },
+      responses: { 200: ok("A page of mappings", pageSchema(MappingSchema)), ...AUTH_ERRORS },
     }),
     async (c) => {
       const q = c.req.valid("query");
+      // An empty ?cursor= is the first page here.
+      const k = afterCursor(q.cursor || undefined, "m.created_at", "m.id");
       const where = ["m.tenant_id = ?"];
       const binds: Array<string | number> = [c.var.auth.tenantId];
       if (q.connection_id) {
@@ -677,20 +644,16 @@ channelMappings
         binds.push(q.mapping_type);
       }
       if (!q.include_deleted) where.push("m.deleted_at IS NULL");
-      if (q.cursor) {
-        const after = decodeCursor(q.cursor);
-        where.push("(m.created_at < ? OR (m.created_at = ? AND m.id < ?))");
-        binds.push(after.createdAt, after.createdAt, after.id);
-      }
       const { results } = await c.env.DB.prepare(
-        `${MAPPING_SELECT} WHERE ${where.join(" AND ")} ORDER BY m.created_at DESC, m.id DESC LIMIT ?`,
+        `${MAPPING_SELECT} WHERE ${where.join(" AND ")} ${k.sql}
+         ORDER BY m.created_at DESC, m.id DESC LIMIT ?`,
       )
-        .bind(...binds, q.limit + 1)
+        .bind(...binds, ...k.binds, q.limit + 1)
         .all<MappingRow>();
-      const page = results.slice(0, q.limit);
-      const last = page[page.length - 1];
-      const nextCursor = results.length > q.limit && last ? encodeCursor(last) : null;
-      return c.json({ data: page, next_cursor: nextCursor }, 200);
+      return c.json(
+        page(results, q.limit, (r) => r.created_at),
+        200,
+      );
     },
   )
   .openapi(
@@ -703,12 +666,9 @@ channelMappings
         "The platform comes from the connection. 404 if the connection or the internal entity is not this tenant's (or not the connection's property's); 422 naming the rule if the external id has the wrong format; 409 if either id is already mapped on the connection. Events kept as unmapped for this id are replayed afterwards.",
       security: BEARER,
       middleware: [requireAdmin] as const,
-      request: { body: { content: { "application/json": { schema: CreateMappingBody } } } },
+      request: { body: jsonContent(CreateMappingBody) },
       responses: {
-        201: {
-          description: "The new mapping",
-          content: { "application/json": { schema: MappingSchema } },
-        },
+        201: ok("The new mapping", MappingSchema),
         ...WRITE_ERRORS,
       },
     }),
@@ -769,12 +729,9 @@ channelMappings
       description:
         "Answers what the payload maps to on this connection, with warnings for anything that would not resolve (unmapped listing or room, hotel id that differs from the connection's, deleted mapping, inactive connection, payload the ingress would reject). Nothing is stored.",
       security: BEARER,
-      request: { body: { content: { "application/json": { schema: TestBody } } } },
+      request: { body: jsonContent(TestBody) },
       responses: {
-        200: {
-          description: "What the payload maps to",
-          content: { "application/json": { schema: TestResultSchema } },
-        },
+        200: ok("What the payload maps to", TestResultSchema),
         ...AUTH_ERRORS,
         422: WRITE_ERRORS[422],
       },
@@ -794,10 +751,7 @@ channelMappings
       security: BEARER,
       request: { params: IdParam },
       responses: {
-        200: {
-          description: "The mapping",
-          content: { "application/json": { schema: MappingSchema } },
-        },
+        200: ok("The mapping", MappingSchema),
         ...AUTH_ERRORS,
       },
     }),
@@ -818,13 +772,10 @@ channelMappings
       middleware: [requireAdmin] as const,
       request: {
         params: IdParam,
-        body: { content: { "application/json": { schema: UpdateMappingBody } } },
+        body: jsonContent(UpdateMappingBody),
       },
       responses: {
-        200: {
-          description: "The updated mapping",
-          content: { "application/json": { schema: MappingSchema } },
-        },
+        200: ok("The updated mapping", MappingSchema),
         ...WRITE_ERRORS,
       },
     }),
@@ -891,10 +842,7 @@ channelMappings
       middleware: [requireAdmin] as const,
       request: { params: IdParam },
       responses: {
-        200: {
-          description: "The mapping, with deleted_at set (deleting again changes nothing)",
-          content: { "application/json": { schema: MappingSchema } },
-        },
+        200: ok("The mapping, with deleted_at set (deleting again changes nothing)", MappingSchema),
         ...WRITE_ERRORS,
       },
     }),

@@ -4,7 +4,7 @@ import { requireTenantAuth } from "../auth/middleware";
 import { CONNECTION_STATUSES, PLATFORMS, type Platform } from "../db/channels.schema";
 import { supportsMappingType } from "../domain/external-id-rules";
 import { ApiError } from "../http/errors";
-import { AUTH_ERRORS, BEARER, createRouter, IdParam, type AppEnv } from "../http/openapi";
+import { AUTH_ERRORS, BEARER, createRouter, IdParam, ok, type AppEnv } from "../http/openapi";
 import { errorMessage, log } from "../lib/log";
 
 /**
@@ -152,10 +152,7 @@ export const channelStatus = createRouter().openapi(
     middleware: [tenantAuth] as const,
     request: { params: IdParam },
     responses: {
-      200: {
-        description: "The property's live connections (deleted ones are left out)",
-        content: { "application/json": { schema: ChannelStatusSchema } },
-      },
+      200: ok("The property's live connections (deleted ones are left out)", ChannelStatusSchema),
       ...AUTH_ERRORS,
     },
   }),

@@ -1,82 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdmin, requireTenantAuth } from "../auth/middleware";
-import { ApiError } from "../http/errors";
+import { ApiError, isUniqueViolation } from "../http/errors";
 import {
   AUTH_ERRORS,
   BEARER,
   createRouter,
   IdParam,
-  PageQuery,
+  IdRef,
+  jsonBody,
+  ok,
   WRITE_ERRORS,
 } from "../http/openapi";
+import { afterCursor, page, pageSchema, PageQuery } from "../http/pagination";
 import { newId } from "../lib/ids";
-
-// ---------------------------------------------------------------------------------------------
-// Shared by the list routes of this file and channel-connections.ts.
-
-const ID_FORMAT = /^[a-z]{2,5}_[A-Za-z0-9_]{1,64}$/;
-
-/** An id in a body or query (same format IdParam checks in paths). */
-export const IdRef = (example: string) =>
-  z.string().regex(ID_FORMAT, "must be an id like prop_… ").openapi({ example });
-
-/** Keyset cursor over (timestamp DESC, id DESC): opaque base64url of "<ts>.<id>". */
-export function encodeCursor(ts: number, id: string): string {
-  return btoa(`${ts}.${id}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-export function decodeCursor(cursor: string | undefined): { ts: number; id: string } | null {
-  if (cursor === undefined) return null;
-  let text = "";
-  try {
-    text = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-  } catch {
-    // fall through to the 400 below
-  }
-  const m = /^(\d{1,16})\.(.+)$/.exec(text);
-  if (!m?.[1] || !m[2] || !ID_FORMAT.test(m[2])) {
-    throw new ApiError(
-      400,
-      "validation_failed",
-      "query is invalid: cursor: not a cursor from a previous page",
-      [{ path: "cursor", message: "not a cursor from a previous page" }],
-    );
-  }
-  return { ts: Number(m[1]), id: m[2] };
-}
-
-/** rows were fetched with LIMIT limit + 1: trim and say where the next page starts. */
-export function page<T extends { id: string }>(
-  rows: T[],
-  limit: number,
-  tsOf: (row: T) => number,
-): { data: T[]; next_cursor: string | null } {
-  const data = rows.slice(0, limit);
-  const last = data[data.length - 1];
-  return {
-    data,
-    next_cursor: rows.length > limit && last ? encodeCursor(tsOf(last), last.id) : null,
-  };
-}
-
-export const pageSchema = <T extends z.ZodTypeAny>(item: T) =>
-  z.object({
-    data: z.array(item),
-    next_cursor: z
-      .string()
-      .nullable()
-      .openapi({ description: "Pass as ?cursor= for the next page; null on the last page" }),
-  });
-
-/** A D1 unique-index violation (the error text is SQLite's, sometimes wrapped in a cause). */
-export function isUniqueViolation(err: unknown): boolean {
-  const texts = [err, (err as { cause?: unknown } | null)?.cause].map((e) =>
-    e instanceof Error ? e.message : String(e),
-  );
-  return texts.some((t) => /UNIQUE constraint failed/i.test(t));
-}
-
-// ---------------------------------------------------------------------------------------------
 
 function isIanaZone(zone: string): boolean {
   // Intl also takes offsets like "+01:00"; a property lives in a named zone with DST rules.
@@ -193,24 +129,7 @@ async function ownProperty(db: D1Database, tenantId: string, id: string): Promis
   return row;
 }
 
-/** `AND (created_at, id) < cursor` for newest-first keyset pages. */
-function after(cursor: { ts: number; id: string } | null, column = "created_at") {
-  return cursor
-    ? {
-        sql: `AND (${column} < ? OR (${column} = ? AND id < ?))`,
-        binds: [cursor.ts, cursor.ts, cursor.id],
-      }
-    : { sql: "", binds: [] as Array<string | number> };
-}
-
 const tags = ["Properties"];
-const ok = <T extends z.ZodTypeAny>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const json = <T extends z.ZodTypeAny>(schema: T) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
 
 /** /api/v1/properties: a tenant's properties, their room types and rate plans. */
 export const properties = createRouter();
@@ -228,7 +147,7 @@ properties
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
-      const k = after(decodeCursor(cursor));
+      const k = afterCursor(cursor);
       const rows = await c.env.DB.prepare(
         `SELECT ${PROPERTY_COLUMNS} FROM properties WHERE tenant_id = ? ${k.sql}
          ORDER BY created_at DESC, id DESC LIMIT ?`,
@@ -249,7 +168,7 @@ properties
       summary: "Create a property (admin)",
       security: BEARER,
       middleware: [requireAdmin] as const,
-      request: json(CreatePropertyBody),
+      request: jsonBody(CreatePropertyBody),
       responses: { 201: ok("The new property", PropertySchema), ...WRITE_ERRORS },
     }),
     async (c) => {
@@ -291,7 +210,7 @@ properties
       summary: "Rename a property or change its time zone (admin)",
       security: BEARER,
       middleware: [requireAdmin] as const,
-      request: { params: IdParam, ...json(UpdatePropertyBody) },
+      request: { params: IdParam, ...jsonBody(UpdatePropertyBody) },
       responses: { 200: ok("The updated property", PropertySchema), ...WRITE_ERRORS },
     }),
     async (c) => {
@@ -325,7 +244,7 @@ properties
     async (c) => {
       const { id } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const k = after(decodeCursor(cursor));
+      const k = afterCursor(cursor);
       await ownProperty(c.env.DB, c.var.auth.tenantId, id);
       const rows = await c.env.DB.prepare(
         `SELECT ${ROOM_TYPE_COLUMNS} FROM room_types WHERE tenant_id = ? AND property_id = ? ${k.sql}
@@ -347,7 +266,7 @@ properties
       summary: "Create a room type of a property (admin); names are unique per property",
       security: BEARER,
       middleware: [requireAdmin] as const,
-      request: { params: IdParam, ...json(CreateRoomTypeBody) },
+      request: { params: IdParam, ...jsonBody(CreateRoomTypeBody) },
       responses: { 201: ok("The new room type", RoomTypeSchema), ...WRITE_ERRORS },
     }),
     async (c) => {
@@ -404,7 +323,7 @@ properties
     async (c) => {
       const { id } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const k = after(decodeCursor(cursor));
+      const k = afterCursor(cursor);
       await ownProperty(c.env.DB, c.var.auth.tenantId, id);
       const rows = await c.env.DB.prepare(
         `SELECT ${RATE_PLAN_COLUMNS} FROM rate_plans WHERE tenant_id = ? AND property_id = ? ${k.sql}
@@ -427,7 +346,7 @@ properties
         "Create a rate plan of one of the property's room types (admin); names are unique per room type",
       security: BEARER,
       middleware: [requireAdmin] as const,
-      request: { params: IdParam, ...json(CreateRatePlanBody) },
+      request: { params: IdParam, ...jsonBody(CreateRatePlanBody) },
       responses: { 201: ok("The new rate plan", RatePlanSchema), ...WRITE_ERRORS },
     }),
     async (c) => {

@@ -3,7 +3,15 @@ import { requireAdmin, requireOperator, requireTenantAuth } from "../auth/middle
 import { generateApiToken, hashApiToken, tokenPrefix } from "../auth/tokens";
 import { TOKEN_ROLES } from "../db/tenancy.schema";
 import { ApiError } from "../http/errors";
-import { AUTH_ERRORS, BEARER, createRouter, IdParam, WRITE_ERRORS } from "../http/openapi";
+import {
+  AUTH_ERRORS,
+  BEARER,
+  createRouter,
+  IdParam,
+  jsonContent,
+  ok,
+  WRITE_ERRORS,
+} from "../http/openapi";
 import { newId } from "../lib/ids";
 
 const TokenSchema = z
@@ -82,14 +90,12 @@ export const tenants = createRouter().openapi(
     summary: "Create a tenant (operator token) and its first admin API token",
     security: BEARER,
     middleware: [requireOperator] as const,
-    request: { body: { content: { "application/json": { schema: CreateTenantBody } } } },
+    request: { body: jsonContent(CreateTenantBody) },
     responses: {
-      201: {
-        description: "The tenant and its first admin token (shown once)",
-        content: {
-          "application/json": { schema: z.object({ tenant: TenantSchema, token: NewTokenSchema }) },
-        },
-      },
+      201: ok(
+        "The tenant and its first admin token (shown once)",
+        z.object({ tenant: TenantSchema, token: NewTokenSchema }),
+      ),
       ...WRITE_ERRORS,
     },
   }),
@@ -121,10 +127,7 @@ tokens
       summary: "List the tenant's API tokens (never the tokens themselves)",
       security: BEARER,
       responses: {
-        200: {
-          description: "Tokens, newest first",
-          content: { "application/json": { schema: z.object({ data: z.array(TokenSchema) }) } },
-        },
+        200: ok("Tokens, newest first", z.object({ data: z.array(TokenSchema) })),
         ...AUTH_ERRORS,
       },
     }),
@@ -145,12 +148,9 @@ tokens
       summary: "Create an API token (admin)",
       security: BEARER,
       middleware: [requireAdmin] as const,
-      request: { body: { content: { "application/json": { schema: CreateTokenBody } } } },
+      request: { body: jsonContent(CreateTokenBody) },
       responses: {
-        201: {
-          description: "The new token, shown once",
-          content: { "application/json": { schema: NewTokenSchema } },
-        },
+        201: ok("The new token, shown once", NewTokenSchema),
         ...WRITE_ERRORS,
       },
     }),
@@ -176,10 +176,7 @@ tokens
       middleware: [requireAdmin] as const,
       request: { params: IdParam },
       responses: {
-        200: {
-          description: "The revoked token",
-          content: { "application/json": { schema: TokenSchema } },
-        },
+        200: ok("The revoked token", TokenSchema),
         ...WRITE_ERRORS,
       },
     }),

@@ -1,0 +1,90 @@
+import { z } from "@hono/zod-openapi";
+import { ApiError } from "./errors";
+import { ID_FORMAT } from "./openapi";
+
+/**
+ * Keyset pagination shared by the list routes: `?limit=&cursor=`, newest first, ordered by
+ * (timestamp DESC, id DESC). The cursor is opaque to clients: base64url of "<ts>.<id>" of the
+ * last row of the previous page.
+ */
+
+/** The list query: `?limit=&cursor=`; routes with filters extend it. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ example: 50 }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "Opaque cursor from the previous page's next_cursor" }),
+});
+
+/** A page's response body: `{ data: [...], next_cursor }`. */
+export const pageSchema = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({
+    data: z.array(item),
+    next_cursor: z
+      .string()
+      .nullable()
+      .openapi({ description: "Pass as ?cursor= for the next page; null on the last page" }),
+  });
+
+interface Cursor {
+  ts: number;
+  id: string;
+}
+
+function encodeCursor(ts: number, id: string): string {
+  return btoa(`${ts}.${id}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** The cursor a previous page handed out; anything else is a 400 naming `cursor`. */
+function decodeCursor(cursor: string | undefined): Cursor | null {
+  if (cursor === undefined) return null;
+  let text = "";
+  try {
+    text = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+  } catch {
+    // fall through to the 400 below
+  }
+  const m = /^(\d{1,16})\.(.+)$/.exec(text);
+  if (!m?.[1] || !m[2] || !ID_FORMAT.test(m[2])) {
+    const message = "not a cursor from a previous page";
+    throw new ApiError(400, "validation_failed", `query is invalid: cursor: ${message}`, [
+      { path: "cursor", message },
+    ]);
+  }
+  return { ts: Number(m[1]), id: m[2] };
+}
+
+/**
+ * `AND (column, id) < cursor` for a newest-first keyset page, or nothing on the first page.
+ * Decodes the raw `?cursor=` first, so a bad one is a 400 before any lookup. Column names are
+ * the caller's constants, never input.
+ */
+export function afterCursor(
+  cursor: string | undefined,
+  column = "created_at",
+  idColumn = "id",
+): { sql: string; binds: Array<string | number> } {
+  const after = decodeCursor(cursor);
+  return after
+    ? {
+        sql: `AND (${column} < ? OR (${column} = ? AND ${idColumn} < ?))`,
+        binds: [after.ts, after.ts, after.id],
+      }
+    : { sql: "", binds: [] };
+}
+
+/** rows were fetched with LIMIT limit + 1: trim and say where the next page starts. */
+export function page<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+  tsOf: (row: T) => number,
+): { data: T[]; next_cursor: string | null } {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return {
+    data,
+    next_cursor: rows.length > limit && last ? encodeCursor(tsOf(last), last.id) : null,
+  };
+}
