@@ -3,7 +3,13 @@ import { engineConfig } from "../src/config";
 import type { Platform } from "../src/db/channels.schema";
 import { coalesceRanges, datesToRanges, expandRanges } from "../src/domain/date-ranges";
 import { addDays, localToday, type DateRange, type IsoDate } from "../src/domain/dates";
-import { newId } from "../src/lib/ids";
+import { writeSyncPoint } from "../src/domain/metrics";
+import {
+  confirmSyncTransition,
+  insertSyncLogStatement,
+  syncTransitionStatement,
+  transitionSyncLog,
+} from "../src/domain/sync-log-state";
 import { errorMessage, log } from "../src/lib/log";
 import { getAdapter } from "../src/platforms/registry";
 import { connectionConfig } from "../src/domain/connection-config";
@@ -67,6 +73,11 @@ export class ChannelGate extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Injected clock: tests and the bench replace it. */
   clock: () => number = () => Date.now();
+  /**
+   * Sync logs a flush of this instance is pushing for. One in open_syncs (storage) but not here
+   * was left running by a flush that died with its instance (eviction, crash).
+   */
+  private readonly liveSyncs = new Map<string, { startedAt: number; retryCount: number }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -78,6 +89,7 @@ export class ChannelGate extends DurableObject<Env> {
         PRIMARY KEY (room_type_id, night));
       CREATE TABLE IF NOT EXISTS jobs (
         name TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS open_syncs (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL);
     `);
   }
 
@@ -306,63 +318,70 @@ export class ChannelGate extends DurableObject<Env> {
     let pushed = 0;
     const unmapped: string[] = [];
     let failure: unknown = null;
-    for (const [roomTypeId, rows] of byRoomType) {
-      const externalRoomId = roomOf.get(roomTypeId);
-      if (!externalRoomId) {
-        unmapped.push(roomTypeId);
-        continue;
-      }
-      const nights = await this.readNights(
-        roomTypeId,
-        rows.map((r) => r.night),
-        connection.syncPricing === 1,
-      );
-      if (!nights) {
-        this.sql.exec(`DELETE FROM dirty_nights WHERE room_type_id = ?`, roomTypeId);
-        continue;
-      }
-      const maxSeq = Math.max(...rows.map((r) => r.seq));
-      try {
-        const result = await adapter.pushAvailability(
-          {
-            baseUrl: config.baseUrl,
-            credentials: config.credentials,
-            fetch: (input, init) => fetch(input, init),
-            now: this.clock,
-            idempotencyKey: `${connectionId}-${roomTypeId}-${maxSeq}`,
-          },
-          {
-            externalPropertyId: connection.externalPropertyId,
-            externalRoomId,
-            externalRatePlanId: rateOf.get(roomTypeId),
-          },
-          nights,
-        );
-        calls += result.calls;
-        pushed += result.nights;
-        // Only nights not re-marked while the call was in flight are done (seq unchanged).
-        for (const r of rows) {
-          this.sql.exec(
-            `DELETE FROM dirty_nights WHERE room_type_id = ? AND night = ? AND seq = ?`,
-            r.room_type_id,
-            r.night,
-            r.seq,
-          );
+    await this.closeInterruptedSyncs(started);
+    // One outbound sync log per flush that pushes anything: triggered → running before the push.
+    const syncId = [...byRoomType.keys()].some((rt) => roomOf.has(rt))
+      ? await this.openSync(connection, started, previousAttempts)
+      : null;
+    try {
+      for (const [roomTypeId, rows] of byRoomType) {
+        const externalRoomId = roomOf.get(roomTypeId);
+        if (!externalRoomId) {
+          unmapped.push(roomTypeId);
+          continue;
         }
-      } catch (err) {
-        failure = err;
-        break;
+        const nights = await this.readNights(
+          roomTypeId,
+          rows.map((r) => r.night),
+          connection.syncPricing === 1,
+        );
+        if (!nights) {
+          this.sql.exec(`DELETE FROM dirty_nights WHERE room_type_id = ?`, roomTypeId);
+          continue;
+        }
+        const maxSeq = Math.max(...rows.map((r) => r.seq));
+        try {
+          const result = await adapter.pushAvailability(
+            {
+              baseUrl: config.baseUrl,
+              credentials: config.credentials,
+              fetch: (input, init) => fetch(input, init),
+              now: this.clock,
+              idempotencyKey: `${connectionId}-${roomTypeId}-${maxSeq}`,
+            },
+            {
+              externalPropertyId: connection.externalPropertyId,
+              externalRoomId,
+              externalRatePlanId: rateOf.get(roomTypeId),
+            },
+            nights,
+          );
+          calls += result.calls;
+          pushed += result.nights;
+          // Only nights not re-marked while the call was in flight are done (seq unchanged).
+          for (const r of rows) {
+            this.sql.exec(
+              `DELETE FROM dirty_nights WHERE room_type_id = ? AND night = ? AND seq = ?`,
+              r.room_type_id,
+              r.night,
+              r.seq,
+            );
+          }
+        } catch (err) {
+          failure = err;
+          break;
+        }
       }
+    } catch (err) {
+      // Not a platform answer (D1, a bug): the sync log fails with it; the alarm retries the job.
+      if (syncId) await this.closeSync(syncId, connection, this.clock(), pushed, calls, err);
+      throw err;
     }
     const finished = this.clock();
     if (unmapped.length > 0) this.block(`room types without a mapping: ${unmapped.join(", ")}`);
     else this.setMeta("blocked_reason", null);
 
-    if (calls > 0 || failure) {
-      await this.recordSync(connection, started, finished, pushed, failure).catch((e) =>
-        log("error", "gate.sync_log_failed", { error: errorMessage(e) }),
-      );
-    }
+    if (syncId) await this.closeSync(syncId, connection, finished, pushed, calls, failure);
     // From here on no await: the job row is settled without a markDirty slipping in between.
     if (failure) {
       const attempts = previousAttempts + 1;
@@ -396,39 +415,131 @@ export class ChannelGate extends DurableObject<Env> {
     else this.sql.exec(`DELETE FROM jobs WHERE name = ?`, FLUSH);
   }
 
-  private async recordSync(
+  /**
+   * Insert the flush's sync log (triggered) and take it → running, in one D1 batch. Null when the
+   * write failed: the push goes ahead without a log rather than not at all.
+   */
+  private async openSync(
     c: ConnectionForPush,
     started: number,
+    previousAttempts: number,
+  ): Promise<string | null> {
+    try {
+      const { id, statement } = insertSyncLogStatement(
+        this.env.DB,
+        {
+          tenantId: c.tenantId,
+          connectionId: c.id,
+          syncType: "availability_export",
+          direction: "outbound",
+          maxRetries: engineConfig(this.env).maxRetries,
+          retryCount: previousAttempts,
+        },
+        started,
+      );
+      const running = syncTransitionStatement(
+        this.env.DB,
+        { id },
+        ["triggered"],
+        "running",
+        {},
+        this.clock(),
+      );
+      if (!running) return null;
+      const results = await this.env.DB.batch([statement, running]);
+      this.liveSyncs.set(id, { startedAt: started, retryCount: previousAttempts });
+      this.sql.exec(
+        `INSERT OR REPLACE INTO open_syncs (id, started_at) VALUES (?, ?)`,
+        id,
+        started,
+      );
+      await confirmSyncTransition(
+        this.env.DB,
+        { id },
+        ["triggered"],
+        "running",
+        results[1]?.meta.changes ?? 0,
+      );
+      return id;
+    } catch (err) {
+      log("error", "gate.sync_log_failed", { error: errorMessage(err) });
+      return null;
+    }
+  }
+
+  /** running → success | failed, with the connection's last success, in one D1 batch. */
+  private async closeSync(
+    id: string,
+    c: ConnectionForPush,
     finished: number,
     nights: number,
+    calls: number,
     failure: unknown,
-  ) {
-    const statements = [
-      this.env.DB.prepare(
-        `INSERT INTO sync_logs (id, tenant_id, connection_id, sync_type, direction, status, records_processed,
-           error, triggered_at, started_at, finished_at, duration_ms)
-         VALUES (?, ?, ?, 'availability_export', 'outbound', ?, ?, ?, ?, ?, ?, ?)`,
-      ).bind(
-        newId("syn"),
-        c.tenantId,
-        c.id,
-        failure ? "failed" : "success",
-        nights,
-        failure ? errorMessage(failure).slice(0, 1000) : null,
-        started,
-        started,
+  ): Promise<void> {
+    const live = this.liveSyncs.get(id);
+    this.liveSyncs.delete(id);
+    const to = failure ? "failed" : "success";
+    try {
+      const statement = syncTransitionStatement(
+        this.env.DB,
+        { id },
+        ["running"],
+        to,
+        {
+          recordsProcessed: nights,
+          details: `${calls} platform call(s)`,
+          ...(failure ? { error: errorMessage(failure) } : {}),
+        },
         finished,
-        finished - started,
-      ),
-    ];
-    if (!failure) {
-      statements.push(
-        this.env.DB.prepare(
-          `UPDATE channel_connections SET last_outbound_success_at = ? WHERE id = ?`,
-        ).bind(finished, c.id),
       );
+      if (!statement) return;
+      const statements = [statement];
+      if (!failure) {
+        statements.push(
+          this.env.DB.prepare(
+            `UPDATE channel_connections SET last_outbound_success_at = ? WHERE id = ?`,
+          ).bind(finished, c.id),
+        );
+      }
+      const results = await this.env.DB.batch(statements);
+      this.sql.exec(`DELETE FROM open_syncs WHERE id = ?`, id);
+      const changes = results[0]?.meta.changes ?? 0;
+      if (await confirmSyncTransition(this.env.DB, { id }, ["running"], to, changes)) {
+        writeSyncPoint(this.env, {
+          tenantId: c.tenantId,
+          platform: c.platform,
+          direction: "outbound",
+          status: to,
+          durationMs: finished - (live?.startedAt ?? finished),
+          retryCount: live?.retryCount ?? 0,
+        });
+      }
+    } catch (err) {
+      log("error", "gate.sync_log_failed", { error: errorMessage(err) });
     }
-    await this.env.DB.batch(statements);
+  }
+
+  /** Sync logs a dead flush left running: running → failed, so none stays open for ever. */
+  private async closeInterruptedSyncs(now: number): Promise<void> {
+    const stale = this.sql
+      .exec<{ id: string }>(`SELECT id FROM open_syncs`)
+      .toArray()
+      .filter((r) => !this.liveSyncs.has(r.id));
+    for (const { id } of stale) {
+      try {
+        await transitionSyncLog(
+          this.env.DB,
+          { id },
+          ["running"],
+          "failed",
+          { error: "interrupted: the push was cut off (object evicted or restarted)" },
+          now,
+        );
+        this.sql.exec(`DELETE FROM open_syncs WHERE id = ?`, id);
+      } catch (err) {
+        log("error", "gate.sync_log_failed", { error: errorMessage(err) });
+      }
+    }
   }
 
   /** Push now instead of waiting for the alarm (admin "sync now", tests). */

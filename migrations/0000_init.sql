@@ -145,6 +145,7 @@ CREATE INDEX `channel_events_status_idx` ON `channel_events` (`status`,`received
 CREATE INDEX `channel_events_tenant_idx` ON `channel_events` (`tenant_id`,`received_at`);--> statement-breakpoint
 CREATE INDEX `channel_events_connection_idx` ON `channel_events` (`connection_id`,`status`,`updated_at`);--> statement-breakpoint
 CREATE INDEX `channel_events_unmapped_idx` ON `channel_events` (`platform`,`entity_external_id`,`status`);--> statement-breakpoint
+CREATE INDEX `channel_events_tenant_updated_idx` ON `channel_events` (`tenant_id`,`updated_at`);--> statement-breakpoint
 CREATE TABLE `dead_letters` (
 	`id` text PRIMARY KEY NOT NULL,
 	`queue` text NOT NULL,
@@ -166,6 +167,7 @@ CREATE TABLE `dead_letters` (
 CREATE UNIQUE INDEX `dead_letters_queue_message_uq` ON `dead_letters` (`queue`,`message_id`);--> statement-breakpoint
 CREATE INDEX `dead_letters_tenant_idx` ON `dead_letters` (`tenant_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `dead_letters_connection_idx` ON `dead_letters` (`connection_id`,`resolved_at`);--> statement-breakpoint
+CREATE INDEX `dead_letters_key_idx` ON `dead_letters` (`idempotency_key`);--> statement-breakpoint
 CREATE TABLE `job_leases` (
 	`name` text PRIMARY KEY NOT NULL,
 	`holder` text NOT NULL,
@@ -228,6 +230,7 @@ CREATE TABLE `webhook_log` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `webhook_log_platform_event_uq` ON `webhook_log` (`platform`,`event_id`);--> statement-breakpoint
 CREATE INDEX `webhook_log_platform_created_idx` ON `webhook_log` (`platform`,`created_at`);--> statement-breakpoint
+CREATE INDEX `webhook_log_tenant_received_idx` ON `webhook_log` (`tenant_id`,`received_at`);--> statement-breakpoint
 CREATE TABLE `api_tokens` (
 	`id` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,

@@ -6,7 +6,11 @@ import { metricsText } from "./lib/metrics";
 import { channelConnections } from "./routes/channel-connections";
 import { channelMappings } from "./routes/channel-mappings";
 import { channelStatus } from "./routes/channel-status";
+import { deadLetters } from "./routes/dead-letters";
+import { events } from "./routes/events";
+import { metrics } from "./routes/metrics";
 import { properties } from "./routes/properties";
+import { syncLogs } from "./routes/sync-logs";
 import { tenants, tokens } from "./routes/tenants";
 import { webhooks, WEBHOOK_DOCS } from "./routes/webhooks";
 
@@ -51,6 +55,10 @@ export function createApp() {
   app.route("/api/v1/channel-mappings", channelMappings);
   // Only /{id}/channel-status; beside (after) the properties router on the same prefix.
   app.route("/api/v1/properties", channelStatus);
+  app.route("/api/v1/metrics", metrics);
+  app.route("/api/v1/events", events);
+  app.route("/api/v1/dead-letters", deadLetters);
+  app.route("/api/v1/sync-logs", syncLogs);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", {
     type: "http",

@@ -47,6 +47,7 @@ export const channelEvents = sqliteTable(
     index("channel_events_tenant_idx").on(t.tenantId, t.receivedAt),
     index("channel_events_connection_idx").on(t.connectionId, t.status, t.updatedAt),
     index("channel_events_unmapped_idx").on(t.platform, t.entityExternalId, t.status),
+    index("channel_events_tenant_updated_idx").on(t.tenantId, t.updatedAt),
   ],
 );
 
@@ -71,6 +72,7 @@ export const webhookLog = sqliteTable(
   (t) => [
     uniqueIndex("webhook_log_platform_event_uq").on(t.platform, t.eventId),
     index("webhook_log_platform_created_idx").on(t.platform, t.createdAt),
+    index("webhook_log_tenant_received_idx").on(t.tenantId, t.receivedAt),
   ],
 );
 
@@ -137,6 +139,7 @@ export const deadLetters = sqliteTable(
     uniqueIndex("dead_letters_queue_message_uq").on(t.queue, t.messageId),
     index("dead_letters_tenant_idx").on(t.tenantId, t.createdAt),
     index("dead_letters_connection_idx").on(t.connectionId, t.resolvedAt),
+    index("dead_letters_key_idx").on(t.idempotencyKey),
   ],
 );
 

@@ -4,7 +4,7 @@ import { ID_FORMAT } from "./openapi";
 
 /**
  * Keyset pagination shared by the list routes: `?limit=&cursor=`, newest first, ordered by
- * (timestamp DESC, id DESC). The cursor is opaque to clients: base64url of "<ts>.<id>" of the
+ * (timestamp DESC, id DESC), or oldest first where a route lets the caller choose. The cursor is opaque to clients: base64url of "<ts>.<id>" of the
  * last row of the previous page.
  */
 
@@ -57,19 +57,22 @@ function decodeCursor(cursor: string | undefined): Cursor | null {
 }
 
 /**
- * `AND (column, id) < cursor` for a newest-first keyset page, or nothing on the first page.
- * Decodes the raw `?cursor=` first, so a bad one is a 400 before any lookup. Column names are
- * the caller's constants, never input.
+ * `AND (column, id) < cursor` for a newest-first keyset page (`> cursor` for an oldest-first one,
+ * `order = "asc"`, ORDER BY column ASC, id ASC), or nothing on the first page. Decodes the raw
+ * `?cursor=` first, so a bad one is a 400 before any lookup. Column names are the caller's
+ * constants, never input.
  */
 export function afterCursor(
   cursor: string | undefined,
   column = "created_at",
   idColumn = "id",
+  order: "asc" | "desc" = "desc",
 ): { sql: string; binds: Array<string | number> } {
   const after = decodeCursor(cursor);
+  const op = order === "asc" ? ">" : "<";
   return after
     ? {
-        sql: `AND (${column} < ? OR (${column} = ? AND ${idColumn} < ?))`,
+        sql: `AND (${column} ${op} ? OR (${column} = ? AND ${idColumn} ${op} ?))`,
         binds: [after.ts, after.ts, after.id],
       }
     : { sql: "", binds: [] };

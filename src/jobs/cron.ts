@@ -1,6 +1,7 @@
 import { log, errorMessage } from "../lib/log";
 import type { PullMessage } from "../queue/messages";
 import { relayStaleOutbox } from "../queue/outbox";
+import { runRetention } from "./retention";
 
 type Job = (env: Env, scheduledTime: number) => Promise<unknown>;
 
@@ -32,11 +33,14 @@ async function pollPullPlatforms(env: Env, scheduledTime: number): Promise<numbe
 export const JOBS: Record<string, Job> = {
   "relay-stale-outbox": (env, t) => relayStaleOutbox(env, t),
   "poll-pull-platforms": pollPullPlatforms,
+  // Under its own lease (src/jobs/leases.ts): an overlapping run does nothing.
+  retention: (env, t) => runRetention(env, t),
 };
 
 /** Exact cron expression (as in wrangler.toml) → the named jobs it runs. */
 export const SCHEDULES: Record<string, readonly (keyof typeof JOBS)[]> = {
   "* * * * *": ["relay-stale-outbox", "poll-pull-platforms"],
+  "17 * * * *": ["retention"],
 };
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {

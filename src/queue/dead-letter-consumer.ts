@@ -1,4 +1,10 @@
-import { alertStatement } from "../domain/alerts";
+import { engineConfig } from "../config";
+import { alertStatement, raiseAlert } from "../domain/alerts";
+import {
+  confirmSyncTransition,
+  syncTransitionStatement,
+  type SyncState,
+} from "../domain/sync-log-state";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { count } from "../lib/metrics";
@@ -93,6 +99,18 @@ export async function handleDeadLetterBatch(
           t,
         ),
       ];
+      const fromStates: readonly SyncState[] = ["running", "retrying", "failed"];
+      const syncStatement =
+        key && inbound?.success
+          ? syncTransitionStatement(
+              env.DB,
+              { eventId: key },
+              fromStates,
+              "deadlettered",
+              { error: error.slice(0, 1000) },
+              t,
+            )
+          : null;
       if (key && inbound?.success) {
         statements.push(
           env.DB.prepare(
@@ -102,13 +120,28 @@ export async function handleDeadLetterBatch(
           env.DB.prepare(
             `UPDATE webhook_log SET status = 'failed', error = ?, processed_at = ? WHERE id = ? AND status = 'pending'`,
           ).bind(error.slice(0, 1000), t, key),
-          env.DB.prepare(
-            `UPDATE sync_logs SET status = 'deadlettered', finished_at = ?, error = ?
-             WHERE event_id = ? AND status IN ('running', 'retrying', 'failed')`,
-          ).bind(t, error.slice(0, 1000), key),
         );
       }
-      await env.DB.batch(statements);
+      if (syncStatement) statements.push(syncStatement);
+      const results = await env.DB.batch(statements);
+      if (key && syncStatement) {
+        // No sync log (never resolved to a connection) is fine; a redelivered dead letter finds
+        // its log dead-lettered already.
+        await confirmSyncTransition(
+          env.DB,
+          { eventId: key },
+          fromStates,
+          "deadlettered",
+          results.at(-1)?.meta.changes ?? 0,
+          { quietIf: ["deadlettered"] },
+        );
+      }
+      if ((results[0]?.meta.changes ?? 0) > 0) {
+        // Stored is what matters; a failed threshold check is logged, not retried.
+        await alertOnThreshold(env, tenantId, t).catch((e) =>
+          log("error", "dead_letter.threshold_check_failed", { error: errorMessage(e) }),
+        );
+      }
       count("dead_letters_total", { queue: sourceQueue });
       log("error", "dead_letter.stored", {
         queue: sourceQueue,
@@ -122,4 +155,33 @@ export async function handleDeadLetterBatch(
       msg.retry({ delaySeconds: 10 });
     }
   }
+}
+
+/**
+ * Raise (or bump) one dead_letter_threshold alert per tenant once its unresolved dead letters
+ * exceed DEAD_LETTER_ALERT_THRESHOLD; dead letters with no tenant count against a global total.
+ */
+async function alertOnThreshold(env: Env, tenantId: string | null, now: number): Promise<void> {
+  const threshold = engineConfig(env).deadLetterAlertThreshold;
+  const row = await (
+    tenantId === null
+      ? env.DB.prepare(`SELECT count(*) AS n FROM dead_letters WHERE resolved_at IS NULL`)
+      : env.DB.prepare(
+          `SELECT count(*) AS n FROM dead_letters WHERE tenant_id = ? AND resolved_at IS NULL`,
+        ).bind(tenantId)
+  ).first<{ n: number }>();
+  const unresolved = row?.n ?? 0;
+  if (unresolved <= threshold) return;
+  await raiseAlert(
+    env.DB,
+    {
+      tenantId,
+      kind: "dead_letter_threshold",
+      severity: "critical",
+      message: `${unresolved} unresolved dead letters${tenantId === null ? " (all tenants)" : ""}, above the threshold of ${threshold}`,
+      details: { unresolved, threshold },
+      dedupeKey: `dead_letter_threshold:${tenantId ?? "global"}`,
+    },
+    now,
+  );
 }

@@ -1,3 +1,4 @@
+import { engineConfig, type EngineConfig } from "../config";
 import type { Platform } from "../db/channels.schema";
 import { raiseAlert } from "../domain/alerts";
 import {
@@ -12,6 +13,13 @@ import {
   inboundBlockReason,
   type ConnectionRow,
 } from "../domain/connections";
+import { writeSyncPoint } from "../domain/metrics";
+import {
+  confirmSyncTransition,
+  openSyncLogForEventStatement,
+  syncTransitionStatement,
+  type SyncState,
+} from "../domain/sync-log-state";
 import { base64ToBytes } from "../lib/base64";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
@@ -21,7 +29,7 @@ import { connectionConfig } from "../domain/connection-config";
 import type { AdapterContext, ChannelBooking, WebhookHint } from "../platforms/types";
 import { idempotencyKeyOf, inboundMessage, type InboundMessage } from "./messages";
 import { deleteRelayed, relayOutboxFor } from "./outbox";
-import { dispositionFor, PermanentError } from "./retry-policy";
+import { dispositionFor, PermanentError, retryPolicyFor, type Disposition } from "./retry-policy";
 
 export interface ConsumerDeps {
   now: () => number;
@@ -54,6 +62,21 @@ type Finish =
       unmappedExternalId?: string;
     };
 
+/** The event's sync log, once the event is resolved to a connection and the log is running. */
+interface OpenSync {
+  id: string;
+  tenantId: string;
+  platform: Platform;
+  startedAt: number;
+  /** Retries before this attempt (attempts - 1). */
+  retryCount: number;
+}
+
+/** What one delivery attempt learnt along the way (read when it fails). */
+interface Attempt {
+  sync: OpenSync | null;
+}
+
 export interface DeadLetterEnvelope {
   kind: "dead_letter";
   reason: string;
@@ -78,16 +101,18 @@ async function handleInboundMessage(msg: Message<unknown>, env: Env, deps: Consu
   }
   const message = parsed.data;
   const key = idempotencyKeyOf(message);
+  const config = engineConfig(env);
   const started = deps.now();
+  const attempt: Attempt = { sync: null };
   try {
-    const finish = await processInbound(env, deps, message, key, msg.attempts);
+    const finish = await processInbound(env, deps, message, key, msg.attempts, attempt, config);
     count("inbound_processed_total", { platform: message.platform, status: finish });
     msg.ack();
   } catch (err) {
-    const disposition =
+    const disposition: Disposition =
       err instanceof LeaseHeldError
-        ? ({ action: "retry", delaySeconds: 5 } as const)
-        : dispositionFor(err, msg.attempts, deps.random);
+        ? { action: "retry", delaySeconds: 5 }
+        : dispositionFor(err, msg.attempts, retryPolicyFor(config, message.platform), deps.random);
     log("warn", "inbound.failed", {
       key,
       attempt: msg.attempts,
@@ -96,13 +121,15 @@ async function handleInboundMessage(msg: Message<unknown>, env: Env, deps: Consu
       ms: deps.now() - started,
     });
     if (!(err instanceof LeaseHeldError)) {
-      await recordFailure(env, key, msg.attempts, err, disposition.action, deps.now()).catch((e) =>
-        log("error", "inbound.record_failure_failed", { key, error: errorMessage(e) }),
+      await recordFailure(env, key, msg.attempts, err, disposition, attempt, deps.now()).catch(
+        (e) => log("error", "inbound.record_failure_failed", { key, error: errorMessage(e) }),
       );
     }
     if (disposition.action === "dead_letter") {
       await deadLetterNow(env, msg, disposition.reason, errorMessage(err));
     } else {
+      // On the last attempt ("exhausted") too: past max_retries the queue moves the message to
+      // the dead-letter queue, whose consumer stores it with its whole context.
       msg.retry({ delaySeconds: disposition.delaySeconds });
     }
   }
@@ -126,31 +153,72 @@ async function deadLetterNow(env: Env, msg: Message<unknown>, reason: string, er
   }
 }
 
+/**
+ * A failed attempt: the event goes to retrying (or failed: permanent, or its last attempt), its
+ * attempt log grows, and its running sync log moves running → retrying (retry_count = retries
+ * scheduled so far = this attempt's number) or running → failed.
+ */
 async function recordFailure(
   env: Env,
   key: string,
-  attempt: number,
+  attemptNo: number,
   err: unknown,
-  action: "retry" | "dead_letter",
+  disposition: Disposition,
+  attempt: Attempt,
   now: number,
 ) {
   const error = errorMessage(err).slice(0, 1000);
-  await env.DB.batch([
+  const retrying = disposition.action === "retry";
+  const syncTo: SyncState = retrying ? "retrying" : "failed";
+  const sync = attempt.sync;
+  const syncStatement = sync
+    ? syncTransitionStatement(
+        env.DB,
+        { id: sync.id },
+        ["running"],
+        syncTo,
+        retrying
+          ? { error, retryCount: attemptNo }
+          : {
+              error:
+                disposition.action === "exhausted" ||
+                (disposition.action === "dead_letter" && disposition.reason === "retries_exhausted")
+                  ? `retries exhausted after ${attemptNo} attempts: ${error}`
+                  : error,
+            },
+        now,
+      )
+    : null;
+  const results = await env.DB.batch([
     env.DB.prepare(
       `UPDATE channel_events SET status = ?, last_error = ?, lease_until = NULL, updated_at = ?,
          attempt_log = json_insert(attempt_log, '$[#]', json_object('attempt', ?, 'at', ?, 'error', ?))
        WHERE idempotency_key = ? AND status = 'processing'`,
-    ).bind(action === "retry" ? "retrying" : "failed", error, now, attempt, now, error, key),
-    env.DB.prepare(
-      `UPDATE sync_logs SET status = ?, error = ?, finished_at = ?, duration_ms = ? - started_at,
-         retry_count = ?
-       WHERE event_id = ? AND status = 'running'`,
-    ).bind(action === "retry" ? "retrying" : "failed", error, now, now, attempt - 1, key),
+    ).bind(retrying ? "retrying" : "failed", error, now, attemptNo, now, error, key),
     env.DB.prepare(`UPDATE webhook_log SET error = ? WHERE id = ? AND status = 'pending'`).bind(
       error,
       key,
     ),
+    ...(syncStatement ? [syncStatement] : []),
   ]);
+  if (!sync || !syncStatement) return;
+  const applied = await confirmSyncTransition(
+    env.DB,
+    { id: sync.id },
+    ["running"],
+    syncTo,
+    results[2]?.meta.changes ?? 0,
+  );
+  if (applied && syncTo === "failed") {
+    writeSyncPoint(env, {
+      tenantId: sync.tenantId,
+      platform: sync.platform,
+      direction: "inbound",
+      status: "failed",
+      durationMs: now - sync.startedAt,
+      retryCount: sync.retryCount,
+    });
+  }
 }
 
 /** Record the event (once), then take its lease: exactly one delivery processes it at a time. */
@@ -275,6 +343,8 @@ async function processInbound(
   message: InboundMessage,
   key: string,
   attempt: number,
+  run: Attempt,
+  engine: EngineConfig,
 ): Promise<Finish["status"] | "duplicate"> {
   const now = deps.now();
   if ((await claimEvent(env, message, key, attempt, now)) === "duplicate") {
@@ -329,7 +399,14 @@ async function processInbound(
     );
     return "ignored";
   }
-  await startSyncLog(env, key, connection, attempt, now);
+  run.sync = await startSyncLog(
+    env,
+    key,
+    connection,
+    attempt,
+    engine.maxRetriesByPlatform[platform],
+    now,
+  );
 
   const hint = preliminary ?? hintOf(message, connection);
   const config = await connectionConfig(env, connection);
@@ -430,6 +507,7 @@ async function processInbound(
           },
     deps.now(),
     deleteRelayed(env.DB, relayed),
+    run.sync,
   );
   for (const r of results) {
     log(r.outcome === "conflict" ? "error" : "info", "inbound.imported", {
@@ -481,21 +559,66 @@ async function storeUnmappedBooking(
     .run();
 }
 
-async function startSyncLog(env: Env, key: string, c: ConnectionRow, attempt: number, now: number) {
-  await env.DB.batch([
+/**
+ * One sync log per event: created in `triggered` the first time the event resolves to a
+ * connection, then → running; a redelivery after `retrying` takes the same log retrying → running.
+ * A delivery taking over from one that died mid-attempt finds it `running` already and goes on.
+ */
+async function startSyncLog(
+  env: Env,
+  key: string,
+  c: ConnectionRow,
+  attempt: number,
+  maxRetries: number,
+  now: number,
+): Promise<OpenSync | null> {
+  const toRunning: readonly SyncState[] = ["triggered", "retrying"];
+  const running = syncTransitionStatement(env.DB, { eventId: key }, toRunning, "running", {}, now);
+  if (!running) throw new Error("sync log state table forbids → running");
+  const results = await env.DB.batch([
     env.DB.prepare(
       `UPDATE channel_events SET tenant_id = ?, connection_id = ?, property_id = ? WHERE idempotency_key = ?`,
     ).bind(c.tenantId, c.id, c.propertyId, key),
-    env.DB.prepare(
-      `INSERT INTO sync_logs (id, tenant_id, connection_id, event_id, sync_type, direction, status, retry_count,
-         triggered_at, started_at)
-       VALUES (?, ?, ?, ?, 'booking_import', 'inbound', 'running', ?, ?, ?)`,
-    ).bind(newId("syn"), c.tenantId, c.id, key, attempt - 1, now, now),
     env.DB.prepare(`UPDATE channel_connections SET last_webhook_at = ? WHERE id = ?`).bind(
       now,
       c.id,
     ),
+    openSyncLogForEventStatement(
+      env.DB,
+      {
+        tenantId: c.tenantId,
+        connectionId: c.id,
+        eventId: key,
+        syncType: "booking_import",
+        direction: "inbound",
+        maxRetries,
+        retryCount: attempt - 1,
+      },
+      now,
+    ),
+    running,
+    env.DB.prepare(
+      `SELECT id, status, started_at AS startedAt FROM sync_logs
+       WHERE event_id = ? AND status = 'running' ORDER BY triggered_at DESC LIMIT 1`,
+    ).bind(key),
   ]);
+  await confirmSyncTransition(
+    env.DB,
+    { eventId: key },
+    toRunning,
+    "running",
+    results[3]?.meta.changes ?? 0,
+    { quietIf: ["running"] },
+  );
+  const row = results.at(-1)?.results[0] as { id: string; startedAt: number | null } | undefined;
+  if (!row) return null;
+  return {
+    id: row.id,
+    tenantId: c.tenantId,
+    platform: c.platform,
+    startedAt: row.startedAt ?? now,
+    retryCount: attempt - 1,
+  };
 }
 
 async function finish(
@@ -504,8 +627,24 @@ async function finish(
   f: Finish,
   now: number,
   also: D1PreparedStatement[] = [],
+  sync: OpenSync | null = null,
 ) {
-  await env.DB.batch([
+  const syncStatement = sync
+    ? syncTransitionStatement(
+        env.DB,
+        { id: sync.id },
+        ["running"],
+        "success",
+        {
+          recordsProcessed: f.status === "done" ? f.records : 0,
+          details: f.outcome,
+          // Earlier attempts' errors stay in the event's attempt_log.
+          error: null,
+        },
+        now,
+      )
+    : null;
+  const results = await env.DB.batch([
     ...also,
     env.DB.prepare(
       `UPDATE channel_events SET status = ?, outcome = ?, processed_at = ?, lease_until = NULL, updated_at = ?,
@@ -525,10 +664,24 @@ async function finish(
     env.DB.prepare(
       `UPDATE webhook_log SET status = 'processed', processed_at = ?, error = NULL, tenant_id = ? WHERE id = ?`,
     ).bind(now, f.tenantId, key),
-    env.DB.prepare(
-      `UPDATE sync_logs SET status = 'success', finished_at = ?, duration_ms = ? - started_at,
-         records_processed = ?, details = ?
-       WHERE event_id = ? AND status = 'running'`,
-    ).bind(now, now, f.status === "done" ? f.records : 0, f.outcome.slice(0, 2000), key),
+    ...(syncStatement ? [syncStatement] : []),
   ]);
+  if (!sync || !syncStatement) return;
+  const applied = await confirmSyncTransition(
+    env.DB,
+    { id: sync.id },
+    ["running"],
+    "success",
+    results.at(-1)?.meta.changes ?? 0,
+  );
+  if (applied) {
+    writeSyncPoint(env, {
+      tenantId: sync.tenantId,
+      platform: sync.platform,
+      direction: "inbound",
+      status: "success",
+      durationMs: now - sync.startedAt,
+      retryCount: sync.retryCount,
+    });
+  }
 }

@@ -1,8 +1,14 @@
 import type { Platform } from "../db/channels.schema";
 import { findConnection } from "../domain/connections";
-import { bytesToBase64 } from "../lib/base64";
 import { log } from "../lib/log";
 import type { PullMessage, WebhookMessage } from "./messages";
+import {
+  inboundMessagesForEvents,
+  PULL_EVENT_TYPE,
+  REPUBLISH_COLUMNS,
+  sendInbound,
+  type EventForRepublish,
+} from "./republish";
 
 export interface NewMapping {
   tenantId: string;
@@ -15,14 +21,6 @@ export interface NewMapping {
 /** Platforms whose reservations are pulled: a replay is a fresh pull of the connection. */
 const PULL_PLATFORMS: ReadonlySet<Platform> = new Set(["booking_com"]);
 const MAX_REPLAY = 500;
-
-interface UnmappedWebhook {
-  eventId: string;
-  eventType: string;
-  payload: string;
-  signature: string | null;
-  receivedAt: number;
-}
 
 /**
  * Called after a mapping is created: events and bookings kept as `unmapped` for that listing/room
@@ -38,25 +36,25 @@ export async function replayUnmappedFor(env: Env, mapping: NewMapping): Promise<
   // Webhooks that named this listing (or this connection's hotel) before anything mapped it.
   // They carry no tenant yet; those resolved to another tenant are never touched.
   const rows = await env.DB.prepare(
-    `SELECT w.event_id AS eventId, e.event_type AS eventType, w.payload, w.signature,
-            w.received_at AS receivedAt
-     FROM channel_events e JOIN webhook_log w ON w.id = e.idempotency_key
-     WHERE e.status = 'unmapped' AND e.platform = ? AND e.entity_external_id IN (?, ?)
-       AND (e.tenant_id IS NULL OR e.tenant_id = ?)
-     ORDER BY e.received_at LIMIT ${MAX_REPLAY}`,
+    `SELECT ${REPUBLISH_COLUMNS} FROM channel_events
+     WHERE status = 'unmapped' AND platform = ? AND entity_external_id IN (?, ?)
+       AND (tenant_id IS NULL OR tenant_id = ?) AND event_type != ?
+       AND EXISTS (SELECT 1 FROM webhook_log w WHERE w.id = channel_events.idempotency_key)
+     ORDER BY received_at LIMIT ${MAX_REPLAY}`,
   )
-    .bind(mapping.platform, mapping.externalId, connection.externalPropertyId, mapping.tenantId)
-    .all<UnmappedWebhook>();
-  const messages: Array<WebhookMessage | PullMessage> = rows.results.map((r) => ({
-    v: 1,
-    kind: "webhook",
-    platform: mapping.platform,
-    eventId: r.eventId,
-    eventType: r.eventType,
-    receivedAt: r.receivedAt,
-    signature: r.signature,
-    bodyB64: bytesToBase64(new TextEncoder().encode(r.payload)),
-  }));
+    .bind(
+      mapping.platform,
+      mapping.externalId,
+      connection.externalPropertyId,
+      mapping.tenantId,
+      PULL_EVENT_TYPE,
+    )
+    .all<EventForRepublish>();
+  const rebuilt = await inboundMessagesForEvents(env.DB, rows.results);
+  const messages: Array<WebhookMessage | PullMessage> = rows.results.flatMap((r) => {
+    const m = rebuilt.get(r.id);
+    return m ? [m] : [];
+  });
 
   if (PULL_PLATFORMS.has(mapping.platform)) {
     // Unmapped pulled bookings were not acknowledged, so a pull offers them again.
@@ -78,11 +76,7 @@ export async function replayUnmappedFor(env: Env, mapping: NewMapping): Promise<
       .bind(`superseded by ${key}`, now, connection.id)
       .run();
   }
-  for (let i = 0; i < messages.length; i += 100) {
-    await env.INBOUND_QUEUE.sendBatch(
-      messages.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })),
-    );
-  }
+  await sendInbound(env.INBOUND_QUEUE, messages);
   if (messages.length > 0) {
     log("info", "replay.unmapped", {
       connectionId: connection.id,

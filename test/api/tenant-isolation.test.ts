@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { SELF_FETCH } from "../support/fixtures";
+import { seedDeadLetter, seedEvent, seedSyncLog, webhookMessageOf } from "./operator-fixtures";
 
 /**
  * Every admin route called with tenant B's token on tenant A's resources answers 404 with the
@@ -32,12 +33,16 @@ let a: {
   ratePlan: string;
   connection: string;
   mapping: string;
+  event: string;
+  deadLetter: string;
+  syncLog: string;
 };
 let b: { token: string };
 
 beforeAll(async () => {
   const tenant = async (name: string) =>
     ok("POST", "/api/v1/tenants", "test-operator-token", { name }) as Promise<{
+      tenant: { id: string };
       token: { token: string; id: string };
     }>;
   const ta = await tenant("Isolation A");
@@ -74,7 +79,38 @@ beforeAll(async () => {
       external_id: "77700001",
     })
   ).id;
-  a = { token: t, tokenId: ta.token.id, property, roomType, ratePlan, connection, mapping };
+  // A failed event of A's, its dead letter and its sync log (the consumers' own tests make real ones).
+  const event = await seedEvent({
+    tenantId: ta.tenant.id,
+    connectionId: connection,
+    propertyId: property,
+    status: "failed",
+  });
+  const deadLetter = await seedDeadLetter({
+    tenantId: ta.tenant.id,
+    connectionId: connection,
+    platform: "airbnb",
+    idempotencyKey: event.key,
+    body: webhookMessageOf(event),
+  });
+  const syncLog = await seedSyncLog({
+    tenantId: ta.tenant.id,
+    connectionId: connection,
+    direction: "inbound",
+    eventKey: event.key,
+  });
+  a = {
+    token: t,
+    tokenId: ta.token.id,
+    property,
+    roomType,
+    ratePlan,
+    connection,
+    mapping,
+    event: event.id,
+    deadLetter,
+    syncLog,
+  };
   b = { token: tb.token.token };
 });
 
@@ -100,6 +136,14 @@ const ROUTES: Array<[string, string, keyof typeof a, unknown?]> = [
   ["PUT", "/api/v1/channel-mappings/{id}", "mapping", { external_id: "77700002" }],
   ["DELETE", "/api/v1/channel-mappings/{id}", "mapping"],
   ["DELETE", "/api/v1/tokens/{id}", "tokenId"],
+  ["GET", "/api/v1/events/{id}", "event"],
+  ["POST", "/api/v1/events/{id}/retry", "event"],
+  ["POST", "/api/v1/events/{id}/replay", "event"],
+  ["POST", "/api/v1/events/{id}/ignore", "event", { reason: "not yours" }],
+  ["GET", "/api/v1/dead-letters/{id}", "deadLetter"],
+  ["POST", "/api/v1/dead-letters/{id}/retry", "deadLetter"],
+  ["POST", "/api/v1/dead-letters/{id}/ignore", "deadLetter", { reason: "not yours" }],
+  ["POST", "/api/v1/sync-logs/{id}/retry", "syncLog"],
 ];
 
 describe("tenant isolation", () => {
@@ -161,10 +205,25 @@ describe("tenant isolation", () => {
       `/api/v1/channel-connections?property_id=${a.property}`,
       `/api/v1/channel-mappings?connection_id=${a.connection}`,
       "/api/v1/tokens",
+      "/api/v1/events?status=failed",
+      `/api/v1/events?connection_id=${a.connection}`,
+      `/api/v1/events?property_id=${a.property}`,
+      "/api/v1/dead-letters",
+      `/api/v1/dead-letters?connection_id=${a.connection}`,
+      `/api/v1/sync-logs?connection_id=${a.connection}`,
     ]) {
       const res = await call("GET", path, b.token);
       expect([200, 404], `${path}: ${res.text}`).toContain(res.status);
-      for (const id of [a.property, a.connection, a.mapping, a.roomType, a.tokenId])
+      for (const id of [
+        a.property,
+        a.connection,
+        a.mapping,
+        a.roomType,
+        a.tokenId,
+        a.event,
+        a.deadLetter,
+        a.syncLog,
+      ])
         expect(res.text).not.toContain(id);
     }
   });
@@ -176,6 +235,11 @@ describe("tenant isolation", () => {
     ).not.toBe("paused");
     expect((await ok("GET", `/api/v1/channel-mappings/${a.mapping}`, a.token)).external_id).toBe(
       "77700001",
+    );
+    const event = await ok("GET", `/api/v1/events/${a.event}`, a.token);
+    expect(event).toMatchObject({ status: "failed", dead_letters: [{ resolved_at: null }] });
+    expect((await ok("GET", `/api/v1/dead-letters/${a.deadLetter}`, a.token)).resolved_at).toBe(
+      null,
     );
   });
 });

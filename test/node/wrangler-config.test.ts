@@ -46,6 +46,14 @@ describe("wrangler.toml", () => {
   it("retries as many times as the engine's retry schedule expects", () => {
     const inbound = consumers().find((c) => c.queue === "inbound")!;
     expect(Number(inbound.max_retries)).toBe(engineConfig({}).maxRetries);
+    // The MAX_RETRIES var (what the consumer reads at run time) says the same as both queues.
+    const maxRetriesVar = /^MAX_RETRIES\s*=\s*"(\d+)"/m.exec(toml)?.[1];
+    expect(maxRetriesVar).toBeDefined();
+    expect(engineConfig({ MAX_RETRIES: maxRetriesVar }).maxRetries).toBe(
+      Number(inbound.max_retries),
+    );
+    const outbound = consumers().find((c) => c.queue === "outbound")!;
+    expect(outbound.max_retries).toBe(inbound.max_retries);
   });
 
   it("has a job for every cron trigger and a trigger for every schedule", () => {

@@ -1,0 +1,112 @@
+import { engineConfig } from "../config";
+import { log } from "../lib/log";
+import { withLease, type LeaseOutcome } from "./leases";
+
+/**
+ * Retention (seed 000: "auto-delete old logs", dead letters "auto-cleanup after 30 days"):
+ * deletes what is older than RETENTION_DAYS and settled, in bounded chunks, under a lease.
+ *
+ * - sync_logs: finished (success; failed/deadlettered unless their event still has an unresolved
+ *   dead letter an operator may act on), triggered and finished before the cutoff;
+ * - dead_letters: resolved before the cutoff (unresolved ones are kept, however old);
+ * - channel_events: done or ignored, received and processed before the cutoff (failed, retrying,
+ *   unmapped ... stay: they are still to be acted on);
+ * - webhook_log: processed or failed, received before the cutoff, unless its event is still open
+ *   (an unmapped event is replayed from its webhook_log payload once mapped).
+ */
+
+export const RETENTION_LEASE = "retention";
+/** Rows per DELETE statement, and at most this many statements per table per run. */
+export const RETENTION_CHUNK = 500;
+export const RETENTION_MAX_CHUNKS = 40;
+const LEASE_TTL_MS = 10 * 60_000;
+const DAY_MS = 86_400_000;
+
+interface Target {
+  table: "sync_logs" | "dead_letters" | "channel_events" | "webhook_log";
+  /** Conditions on the rows to delete; every `?` is the cutoff. */
+  where: string;
+}
+
+const TARGETS: readonly Target[] = [
+  {
+    table: "sync_logs",
+    where: `status IN ('success', 'failed', 'deadlettered') AND triggered_at < ? AND finished_at < ?
+      AND (status = 'success' OR event_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM dead_letters d WHERE d.idempotency_key = sync_logs.event_id AND d.resolved_at IS NULL))`,
+  },
+  { table: "dead_letters", where: `resolved_at IS NOT NULL AND resolved_at < ?` },
+  {
+    table: "channel_events",
+    where: `status IN ('done', 'ignored') AND received_at < ? AND COALESCE(processed_at, updated_at) < ?`,
+  },
+  {
+    table: "webhook_log",
+    where: `status IN ('processed', 'failed') AND received_at < ?
+      AND NOT EXISTS (SELECT 1 FROM channel_events e
+        WHERE e.idempotency_key = webhook_log.id AND e.status NOT IN ('done', 'ignored'))`,
+  },
+];
+
+export type RetentionResult = Record<Target["table"], number> & {
+  cutoff: number;
+  /** More old rows remain than one run's chunks could take; the next run continues. */
+  more: boolean;
+};
+
+export interface RetentionOptions {
+  chunk?: number;
+  maxChunks?: number;
+  holder?: string;
+  /** Clock for the lease (its expiry and renewal). */
+  clock?: () => number;
+}
+
+/** Delete old, settled rows. A run that finds the lease held by another does nothing. */
+export async function runRetention(
+  env: Env,
+  now: number,
+  opts: RetentionOptions = {},
+): Promise<LeaseOutcome<RetentionResult>> {
+  const chunk = opts.chunk ?? RETENTION_CHUNK;
+  const maxChunks = opts.maxChunks ?? RETENTION_MAX_CHUNKS;
+  const cutoff = now - engineConfig(env).retentionDays * DAY_MS;
+  const holder = opts.holder ?? `retention:${now}:${crypto.randomUUID().slice(0, 8)}`;
+  const outcome = await withLease(
+    env.DB,
+    RETENTION_LEASE,
+    holder,
+    LEASE_TTL_MS,
+    async (lease) => {
+      const result: RetentionResult = {
+        cutoff,
+        more: false,
+        sync_logs: 0,
+        dead_letters: 0,
+        channel_events: 0,
+        webhook_log: 0,
+      };
+      for (const t of TARGETS) {
+        const binds = Array.from({ length: t.where.split("?").length - 1 }, () => cutoff);
+        const statement = env.DB.prepare(
+          `DELETE FROM ${t.table} WHERE rowid IN (SELECT rowid FROM ${t.table} WHERE ${t.where} LIMIT ?)`,
+        ).bind(...binds, chunk);
+        for (let i = 0; i < maxChunks; i++) {
+          const deleted = (await statement.run()).meta.changes;
+          result[t.table] += deleted;
+          if (deleted < chunk) break;
+          if (i === maxChunks - 1) result.more = true;
+        }
+        // Between tables, make sure the lease is still ours (a very slow run may have outlived it).
+        if (!(await lease.renew())) {
+          log("warn", "retention.lease_lost", { holder });
+          break;
+        }
+      }
+      return result;
+    },
+    opts.clock,
+  );
+  if (outcome.ran) log("info", "retention.done", { ...outcome.result });
+  return outcome;
+}
