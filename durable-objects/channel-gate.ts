@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
 import { engineConfig } from "../src/config";
-import type { Platform } from "../src/db/channels.schema";
 import { coalesceRanges, datesToRanges, expandRanges } from "../src/domain/date-ranges";
 import { addDays, localToday, type DateRange, type IsoDate } from "../src/domain/dates";
 import { writeSyncPoint } from "../src/domain/metrics";
@@ -13,6 +12,7 @@ import {
 import { errorMessage, log } from "../src/lib/log";
 import { getAdapter } from "../src/platforms/registry";
 import { connectionConfig } from "../src/domain/connection-config";
+import { findConnectionWithTimeZone, type ConnectionRow } from "../src/domain/connections";
 import { PlatformError, type NightState } from "../src/platforms/types";
 import { backoffSeconds, rateLimitSeconds } from "../src/queue/retry-policy";
 
@@ -38,17 +38,7 @@ export interface GateStatus {
   circuit: { state: "closed" | "open" | "half_open" };
 }
 
-interface ConnectionForPush {
-  id: string;
-  tenantId: string;
-  platform: Platform;
-  externalPropertyId: string;
-  status: string;
-  syncDirection: string;
-  syncAvailability: number;
-  syncPricing: number;
-  timeZone: string;
-}
+type ConnectionForPush = ConnectionRow & { timeZone: string };
 
 interface DirtyRow extends Record<string, SqlStorageValue> {
   room_type_id: string;
@@ -202,17 +192,6 @@ export class ChannelGate extends DurableObject<Env> {
     );
   }
 
-  private async loadConnection(connectionId: string): Promise<ConnectionForPush | null> {
-    return this.env.DB.prepare(
-      `SELECT c.id, c.tenant_id AS tenantId, c.platform, c.external_property_id AS externalPropertyId,
-              c.status, c.sync_direction AS syncDirection, c.sync_availability AS syncAvailability,
-              c.sync_pricing AS syncPricing, p.time_zone AS timeZone
-       FROM channel_connections c JOIN properties p ON p.id = c.property_id WHERE c.id = ?`,
-    )
-      .bind(connectionId)
-      .first<ConnectionForPush>();
-  }
-
   private block(reason: string): void {
     if (this.getMeta("blocked_reason") !== reason) log("warn", "gate.blocked", { reason });
     this.setMeta("blocked_reason", reason);
@@ -257,7 +236,7 @@ export class ChannelGate extends DurableObject<Env> {
     const done = () => void this.sql.exec(`DELETE FROM jobs WHERE name = ?`, FLUSH);
     if (!connectionId) return done();
     const started = this.clock();
-    const connection = await this.loadConnection(connectionId);
+    const connection = await findConnectionWithTimeZone(this.env.DB, connectionId);
     if (!connection) {
       // The connection is gone: nothing will ever take these nights.
       this.sql.exec(`DELETE FROM dirty_nights`);

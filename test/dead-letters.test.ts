@@ -1,63 +1,13 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { bytesToBase64 } from "../src/lib/base64";
 import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
-import { handleInboundBatch } from "../src/queue/inbound-consumer";
-import type { WebhookMessage } from "../src/queue/messages";
+import { deliverAttempt, webhookFor } from "./support/queue";
 import { addDaysUtc, eventually, sandbox, seedPortfolio } from "./support/fixtures";
 
 afterEach(async () => {
   await sandbox("DELETE", "/_sandbox/airbnb/faults");
 });
-
-function webhookFor(listingId: string, code: string): WebhookMessage {
-  const eventId = `evt_${crypto.randomUUID()}`;
-  const body = JSON.stringify({
-    event_id: eventId,
-    event_type: "reservation.created",
-    listing_id: listingId,
-    confirmation_code: code,
-    occurred_at: new Date().toISOString(),
-  });
-  return {
-    v: 1,
-    kind: "webhook",
-    platform: "airbnb",
-    eventId,
-    eventType: "reservation.created",
-    receivedAt: Date.now(),
-    signature: "t=1,v1=00",
-    bodyB64: bytesToBase64(new TextEncoder().encode(body)),
-  };
-}
-
-/**
- * One delivery attempt through the consumer. The batch is built by hand so the test can read the
- * exact delay passed to retry() (the Workers test helper records retries without their delays).
- */
-async function deliverAttempt(message: WebhookMessage, attempts: number) {
-  const outcome: { acked: boolean; retryDelay?: number } = { acked: false };
-  const msg = {
-    id: `m-${attempts}`,
-    timestamp: new Date(),
-    attempts,
-    body: message,
-    ack: () => {
-      outcome.acked = true;
-    },
-    retry: (opts?: { delaySeconds?: number }) => {
-      outcome.retryDelay = opts?.delaySeconds;
-    },
-  };
-  const batch = { queue: "inbound", messages: [msg], ackAll: () => {}, retryAll: () => {} };
-  await handleInboundBatch(batch as unknown as MessageBatch<unknown>, env, {
-    now: () => Date.now(),
-    fetch: (i, init) => fetch(i, init),
-    random: () => 0,
-  });
-  return outcome;
-}
 
 describe("retries and dead letters", () => {
   it("retries a transient platform failure with growing delays, never acking it", async () => {

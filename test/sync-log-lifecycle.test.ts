@@ -2,10 +2,8 @@ import { createMessageBatch, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { insertSyncLogStatement, transitionSyncLog } from "../src/domain/sync-log-state";
-import { bytesToBase64 } from "../src/lib/base64";
 import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
-import { handleInboundBatch } from "../src/queue/inbound-consumer";
-import type { WebhookMessage } from "../src/queue/messages";
+import { deliverAttempt, webhookFor } from "./support/queue";
 import { addDaysUtc, eventually, sandbox, seedPortfolio, uniqueDigits } from "./support/fixtures";
 
 /**
@@ -39,51 +37,6 @@ function fakeDataset() {
   const points: AnalyticsEngineDataPoint[] = [];
   const dataset: AnalyticsEngineDataset = { writeDataPoint: (p) => void points.push(p ?? {}) };
   return { points, dataset };
-}
-
-function webhookFor(listingId: string, code: string): WebhookMessage {
-  const eventId = `evt_${crypto.randomUUID()}`;
-  const body = JSON.stringify({
-    event_id: eventId,
-    event_type: "reservation.created",
-    listing_id: listingId,
-    confirmation_code: code,
-    occurred_at: new Date().toISOString(),
-  });
-  return {
-    v: 1,
-    kind: "webhook",
-    platform: "airbnb",
-    eventId,
-    eventType: "reservation.created",
-    receivedAt: Date.now(),
-    signature: "t=1,v1=00",
-    bodyB64: bytesToBase64(new TextEncoder().encode(body)),
-  };
-}
-
-/** One delivery attempt, built by hand so the test sees ack/retry and the delay. */
-async function deliverAttempt(message: WebhookMessage, attempts: number, withEnv: Env = env) {
-  const outcome: { acked: boolean; retryDelay?: number } = { acked: false };
-  const msg = {
-    id: `m-${attempts}`,
-    timestamp: new Date(),
-    attempts,
-    body: message,
-    ack: () => {
-      outcome.acked = true;
-    },
-    retry: (opts?: { delaySeconds?: number }) => {
-      outcome.retryDelay = opts?.delaySeconds;
-    },
-  };
-  const batch = { queue: "inbound", messages: [msg], ackAll: () => {}, retryAll: () => {} };
-  await handleInboundBatch(batch as unknown as MessageBatch<unknown>, withEnv, {
-    now: () => Date.now(),
-    fetch: (i, init) => fetch(i, init),
-    random: () => 0,
-  });
-  return outcome;
 }
 
 const logsOfEvent = async (key: string) =>

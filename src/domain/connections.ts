@@ -40,6 +40,20 @@ export function findConnection(
     .first<ConnectionRow>();
 }
 
+/** The connection with its property's time zone (the ChannelGate's "today" is local). */
+export function findConnectionWithTimeZone(
+  db: D1Database,
+  connectionId: string,
+): Promise<(ConnectionRow & { timeZone: string }) | null> {
+  return db
+    .prepare(
+      `SELECT ${CONNECTION_COLUMNS}, p.time_zone AS timeZone
+       FROM channel_connections c JOIN properties p ON p.id = c.property_id WHERE c.id = ?`,
+    )
+    .bind(connectionId)
+    .first<ConnectionRow & { timeZone: string }>();
+}
+
 /** A platform room/listing id → the connection and internal room type it is mapped to. */
 export async function findRoomMapping(
   db: D1Database,

@@ -1,0 +1,57 @@
+import { env } from "cloudflare:workers";
+import { bytesToBase64 } from "../../src/lib/base64";
+import { handleInboundBatch } from "../../src/queue/inbound-consumer";
+import type { WebhookMessage } from "../../src/queue/messages";
+
+/** An inbound queue message for an Airbnb `reservation.created` webhook (fresh event id). */
+export function webhookFor(listingId: string, code: string): WebhookMessage {
+  const eventId = `evt_${crypto.randomUUID()}`;
+  const body = JSON.stringify({
+    event_id: eventId,
+    event_type: "reservation.created",
+    listing_id: listingId,
+    confirmation_code: code,
+    occurred_at: new Date().toISOString(),
+  });
+  return {
+    v: 1,
+    kind: "webhook",
+    platform: "airbnb",
+    eventId,
+    eventType: "reservation.created",
+    receivedAt: Date.now(),
+    signature: "t=1,v1=00",
+    bodyB64: bytesToBase64(new TextEncoder().encode(body)),
+  };
+}
+
+/**
+ * One delivery attempt through the real consumer. The batch is built by hand so the test can read
+ * the exact delay passed to retry() (the Workers test helper records retries without their delays).
+ */
+export async function deliverAttempt(
+  message: WebhookMessage,
+  attempts: number,
+  withEnv: Env = env,
+) {
+  const outcome: { acked: boolean; retryDelay?: number } = { acked: false };
+  const msg = {
+    id: `m-${attempts}`,
+    timestamp: new Date(),
+    attempts,
+    body: message,
+    ack: () => {
+      outcome.acked = true;
+    },
+    retry: (opts?: { delaySeconds?: number }) => {
+      outcome.retryDelay = opts?.delaySeconds;
+    },
+  };
+  const batch = { queue: "inbound", messages: [msg], ackAll: () => {}, retryAll: () => {} };
+  await handleInboundBatch(batch as unknown as MessageBatch<unknown>, withEnv, {
+    now: () => Date.now(),
+    fetch: (i, init) => fetch(i, init),
+    random: () => 0,
+  });
+  return outcome;
+}
