@@ -10,6 +10,7 @@ import { deadLetters } from "./routes/dead-letters";
 import { events } from "./routes/events";
 import { metrics } from "./routes/metrics";
 import { properties } from "./routes/properties";
+import { roomTypeCalendar } from "./routes/room-type-calendar";
 import { syncLogs } from "./routes/sync-logs";
 import { tenants, tokens } from "./routes/tenants";
 import { webhooks, WEBHOOK_DOCS } from "./routes/webhooks";
@@ -55,6 +56,7 @@ export function createApp() {
   app.route("/api/v1/channel-mappings", channelMappings);
   // Only /{id}/channel-status; beside (after) the properties router on the same prefix.
   app.route("/api/v1/properties", channelStatus);
+  app.route("/api/v1/room-types", roomTypeCalendar);
   app.route("/api/v1/metrics", metrics);
   app.route("/api/v1/events", events);
   app.route("/api/v1/dead-letters", deadLetters);

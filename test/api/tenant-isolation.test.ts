@@ -114,8 +114,11 @@ beforeAll(async () => {
   b = { token: tb.token.token };
 });
 
-/** [method, path with {id}, which of A's ids, body for writes] */
-const ROUTES: Array<[string, string, keyof typeof a, unknown?]> = [
+/** A night inside every calendar window (the property's today + 10 days, give or take a day). */
+const CALENDAR_DATE = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+
+/** [method, path with {id}, which of A's ids, body for writes, query string] */
+const ROUTES: Array<[string, string, keyof typeof a, unknown?, string?]> = [
   ["GET", "/api/v1/properties/{id}", "property"],
   ["PATCH", "/api/v1/properties/{id}", "property", { name: "stolen" }],
   ["GET", "/api/v1/properties/{id}/room-types", "property"],
@@ -144,6 +147,19 @@ const ROUTES: Array<[string, string, keyof typeof a, unknown?]> = [
   ["POST", "/api/v1/dead-letters/{id}/retry", "deadLetter"],
   ["POST", "/api/v1/dead-letters/{id}/ignore", "deadLetter", { reason: "not yours" }],
   ["POST", "/api/v1/sync-logs/{id}/retry", "syncLog"],
+  [
+    "GET",
+    "/api/v1/room-types/{id}/calendar",
+    "roomType",
+    undefined,
+    `?from=${CALENDAR_DATE}&to=${CALENDAR_DATE}`,
+  ],
+  [
+    "PUT",
+    "/api/v1/room-types/{id}/calendar",
+    "roomType",
+    { nights: [{ date: CALENDAR_DATE, blocked: 1, price_minor: 1 }] },
+  ],
 ];
 
 describe("tenant isolation", () => {
@@ -160,9 +176,9 @@ describe("tenant isolation", () => {
 
   it.each(ROUTES)(
     "%s %s with another tenant's token is 404 and shows nothing",
-    async (method, path, which, body) => {
+    async (method, path, which, body, query) => {
       const id = a[which];
-      const res = await call(method, path.replace("{id}", id), b.token, body);
+      const res = await call(method, path.replace("{id}", id) + (query ?? ""), b.token, body);
       expect(res.status, res.text).toBe(404);
       expect(JSON.parse(res.text)).toMatchObject({ error: { code: "not_found" } });
       for (const secret of Object.values(a))
@@ -241,5 +257,11 @@ describe("tenant isolation", () => {
     expect((await ok("GET", `/api/v1/dead-letters/${a.deadLetter}`, a.token)).resolved_at).toBe(
       null,
     );
+    const nights = await ok(
+      "GET",
+      `/api/v1/room-types/${a.roomType}/calendar?from=${CALENDAR_DATE}&to=${CALENDAR_DATE}`,
+      a.token,
+    );
+    expect(nights.data).toMatchObject([{ date: CALENDAR_DATE, blocked: 0, price_minor: null }]);
   });
 });
