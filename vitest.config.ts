@@ -36,6 +36,9 @@ export const TEST_BINDINGS = {
   BOOKING_COM_CLIENT_ID: "sandbox-booking-client",
   BOOKING_COM_CLIENT_SECRET: "sandbox-booking-client-secret",
   OPERATOR_TOKEN: "test-operator-token",
+  // Gates flush as soon as their alarm runs; the coalescing tests set a window per connection.
+  GATE_COALESCE_QUIET_MS: "0",
+  GATE_COALESCE_MAX_DELAY_MS: "0",
   // Two keys: k2 encrypts, k1 (an older key) still decrypts.
   CREDENTIALS_KEYS:
     "k2:dGVzdC1rZXktdHdvLTMyLWJ5dGVzLWxvbmctLS0tLS0=,k1:dGVzdC1rZXktb25lLTMyLWJ5dGVzLWxvbmctLS0tLS0=",

@@ -1,26 +1,67 @@
 import { DurableObject } from "cloudflare:workers";
 import { engineConfig } from "../src/config";
+import { raiseAlert } from "../src/domain/alerts";
+import {
+  CLOSED_BREAKER,
+  onFailure,
+  onNeutral,
+  onSuccess,
+  permit,
+  type Breaker,
+  type CircuitState,
+} from "../src/domain/circuit-breaker";
+import { connectionConfig } from "../src/domain/connection-config";
+import { findConnectionWithTimeZone, type ConnectionRow } from "../src/domain/connections";
 import { coalesceRanges, datesToRanges, expandRanges } from "../src/domain/date-ranges";
 import { addDays, localToday, type DateRange, type IsoDate } from "../src/domain/dates";
+import {
+  flushDueAt,
+  gateSettingsFor,
+  type CoalesceConfig,
+  type GateSettings,
+} from "../src/domain/gate-settings";
 import { writeSyncPoint } from "../src/domain/metrics";
+import {
+  available,
+  limitHeaders,
+  reserveOf,
+  settle,
+  take,
+  waitMs,
+  type LimiterState,
+  type Priority,
+} from "../src/domain/rate-limiter";
 import {
   confirmSyncTransition,
   insertSyncLogStatement,
   syncTransitionStatement,
   transitionSyncLog,
 } from "../src/domain/sync-log-state";
+import { newId } from "../src/lib/ids";
 import { errorMessage, log } from "../src/lib/log";
+import { parseRetryAfter } from "../src/platforms/http";
 import { getAdapter } from "../src/platforms/registry";
-import { connectionConfig } from "../src/domain/connection-config";
-import { findConnectionWithTimeZone, type ConnectionRow } from "../src/domain/connections";
-import { PlatformError, type NightState } from "../src/platforms/types";
+import {
+  PlatformError,
+  type AdapterContext,
+  type NightAspect,
+  type NightState,
+  type PlannedCall,
+  type GateResult,
+  type PulledThroughGate,
+  type WebhookHint,
+} from "../src/platforms/types";
+import { NIGHT_ASPECTS } from "../src/queue/messages";
 import { backoffSeconds, rateLimitSeconds } from "../src/queue/retry-policy";
+import { GateTokenStore, TokenRefreshError } from "./gate-token-store";
 
 export interface MarkDirtyInput {
   tenantId: string;
   connectionId: string;
   roomTypeId: string;
   ranges: DateRange[];
+  /** What changed on these nights; both when absent. */
+  aspects?: NightAspect[];
   causeKey: string;
   changedAt: number;
 }
@@ -28,21 +69,59 @@ export interface MarkDirtyInput {
 export interface GateStatus {
   connectionId: string | null;
   pendingNights: number;
-  pending: Array<{ roomTypeId: string; ranges: DateRange[] }>;
+  pending: Array<{ roomTypeId: string; aspect: NightAspect; ranges: DateRange[] }>;
   jobs: Array<{ name: string; dueAt: number; attempts: number }>;
   lastPushAt: number | null;
   lastError: string | null;
   consecutiveFailures: number;
   blockedReason: string | null;
-  /** Filled by the circuit breaker (a later step); CLOSED means calls may leave. */
-  circuit: { state: "closed" | "open" | "half_open" };
+  /** CLOSED lets calls leave; OPEN holds them (work is kept) until `reopensAt`. */
+  circuit: {
+    state: CircuitState;
+    consecutiveFailures: number;
+    consecutiveSuccesses: number;
+    openedAt: number | null;
+    reopensAt: number | null;
+    probeInFlight: boolean;
+    opens: number;
+  };
+  rateLimit: {
+    capacity: number;
+    windowMs: number;
+    reserved: number;
+    available: number;
+    blockedUntil: number | null;
+    quota: { remaining: number; resetsAt: number } | null;
+    callsInWindow: number;
+  };
+  tokens: { refreshDueAt: number | null };
 }
 
-type ConnectionForPush = ConnectionRow & { timeZone: string };
+/** Raised inside the gate when a call may not leave yet (rate limit, open circuit). */
+export class GateDeferral extends PlatformError {
+  constructor(
+    platform: PlatformError["platform"],
+    readonly retryAt: number,
+    readonly reason: "rate_limit" | "circuit_open",
+    now: number,
+  ) {
+    super(
+      platform,
+      "rate_limited",
+      `${reason === "circuit_open" ? "circuit open" : "rate limit reached"}: held until ${new Date(retryAt).toISOString()}`,
+      undefined,
+      Math.max(1, Math.ceil((retryAt - now) / 1000)),
+    );
+    this.name = "GateDeferral";
+  }
+}
 
-interface DirtyRow extends Record<string, SqlStorageValue> {
+type Connection = ConnectionRow & { timeZone: string };
+
+interface PendingRow extends Record<string, SqlStorageValue> {
   room_type_id: string;
   night: string;
+  aspect: NightAspect;
   seq: number;
 }
 
@@ -53,35 +132,52 @@ const PERMANENT_RETRY_SECONDS = 900;
 const JOB_LEASE_MS = 60_000;
 
 /**
- * One ChannelGate per channel connection (platform × property). It keeps the dirty nights of its
- * connection in SQLite storage and pushes the current state of those nights, read from D1 at push
- * time, through the platform adapter. State, not deltas: duplicates and reordering cannot corrupt
- * the channel. One alarm drives a table of due jobs. Calls are serialised here, which is where the
- * rate limiter and circuit breaker live.
+ * One ChannelGate per channel connection (platform × property). Every call to the platform for
+ * that connection leaves from here — pushes, booking fetches, acknowledgements, token refreshes —
+ * so the rate limiter, the circuit breaker and the tokens are exact without any coordination.
+ *
+ * Pushes are level-triggered: changes mark (room type, night, aspect) pending; a flush reads the
+ * current truth from D1 and sends the fewest requests the platform's request size allows,
+ * clearing each night as the request carrying it succeeds. Work that may not leave yet (rate
+ * limit, open circuit, backoff) stays pending and the alarm comes back for it. One alarm drives
+ * a table of due jobs; all state is in this object's SQLite storage and survives eviction.
  */
 export class ChannelGate extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Injected clock: tests and the bench replace it. */
   clock: () => number = () => Date.now();
-  /**
-   * Sync logs a flush of this instance is pushing for. One in open_syncs (storage) but not here
-   * was left running by a flush that died with its instance (eviction, crash).
-   */
+  readonly tokens: GateTokenStore;
+  /** Sync logs a flush of this instance is pushing for (see closeInterruptedSyncs). */
   private readonly liveSyncs = new Map<string, { startedAt: number; retryCount: number }>();
+  /** A flush is running in this instance: marks leave scheduling to it. */
+  private flushing = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS dirty_nights (
-        room_type_id TEXT NOT NULL, night TEXT NOT NULL, seq INTEGER NOT NULL, marked_at INTEGER NOT NULL,
-        PRIMARY KEY (room_type_id, night));
+      CREATE TABLE IF NOT EXISTS pending_nights (
+        room_type_id TEXT NOT NULL, night TEXT NOT NULL, aspect TEXT NOT NULL,
+        seq INTEGER NOT NULL, marked_at INTEGER NOT NULL,
+        PRIMARY KEY (room_type_id, night, aspect));
       CREATE TABLE IF NOT EXISTS jobs (
         name TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS open_syncs (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS rate_spends (id TEXT PRIMARY KEY, at INTEGER NOT NULL, cost REAL NOT NULL);
     `);
+    this.tokens = new GateTokenStore(
+      this.sql,
+      env,
+      () => ({
+        tenantId: this.getMeta("tenant_id") ?? "",
+        connectionId: this.getMeta("connection_id") ?? "",
+      }),
+      () => this.clock(),
+    );
   }
+
+  // ---- small storage helpers ----
 
   private getMeta(key: string): string | null {
     const row = this.sql
@@ -100,57 +196,102 @@ export class ChannelGate extends DurableObject<Env> {
       );
   }
 
-  /** Record dirty nights (idempotent) and make sure a flush is due. */
-  async markDirty(input: MarkDirtyInput): Promise<{ pendingNights: number }> {
+  private numMeta(key: string): number | null {
+    const v = this.getMeta(key);
+    return v === null ? null : Number(v);
+  }
+
+  private bind(tenantId: string, connectionId: string): void {
     const known = this.getMeta("connection_id");
-    if (known && known !== input.connectionId) {
-      throw new Error(`gate for ${known} received work for ${input.connectionId}`);
+    if (known && known !== connectionId) {
+      throw new Error(`gate for ${known} received work for ${connectionId}`);
     }
-    this.setMeta("connection_id", input.connectionId);
-    this.setMeta("tenant_id", input.tenantId);
+    this.setMeta("connection_id", connectionId);
+    this.setMeta("tenant_id", tenantId);
+  }
+
+  private coalesceConfig(): CoalesceConfig {
+    const raw = this.getMeta("coalesce");
+    return raw ? (JSON.parse(raw) as CoalesceConfig) : engineConfig(this.env).coalesce;
+  }
+
+  // ---- marking work ----
+
+  /** Record pending nights (idempotent) and make sure a flush is due. */
+  async markDirty(input: MarkDirtyInput): Promise<{ pendingNights: number }> {
+    this.bind(input.tenantId, input.connectionId);
     const now = this.clock();
     // Loose UTC bounds here; the flush applies the property's local "today".
     const today = new Date(now).toISOString().slice(0, 10);
     const horizon = addDays(today, engineConfig(this.env).syncHorizonDays + 1);
-    const seq = Number(this.getMeta("seq") ?? "0") + 1;
+    const seq = (this.numMeta("seq") ?? 0) + 1;
     this.setMeta("seq", seq);
+    const aspects = input.aspects?.length ? input.aspects : NIGHT_ASPECTS;
+    let marked = 0;
     for (const night of expandRanges(input.ranges)) {
       if (night < addDays(today, -1) || night > horizon) continue;
-      this.sql.exec(
-        `INSERT INTO dirty_nights (room_type_id, night, seq, marked_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(room_type_id, night) DO UPDATE SET seq = excluded.seq, marked_at = excluded.marked_at`,
-        input.roomTypeId,
-        night,
-        seq,
-        now,
-      );
+      for (const aspect of aspects) {
+        marked += 1;
+        this.sql.exec(
+          `INSERT INTO pending_nights (room_type_id, night, aspect, seq, marked_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(room_type_id, night, aspect) DO UPDATE SET seq = excluded.seq, marked_at = excluded.marked_at`,
+          input.roomTypeId,
+          night,
+          aspect,
+          seq,
+          now,
+        );
+      }
     }
-    await this.schedule(FLUSH, now, { resetAttempts: false });
+    if (marked > 0) {
+      if (this.getMeta("pending_since") === null) this.setMeta("pending_since", now);
+      this.setMeta("last_mark_at", now);
+      // A running flush schedules the next one itself when it ends.
+      if (!this.flushing) await this.scheduleFlush(now);
+    }
     return { pendingNights: this.pendingCount() };
   }
 
   private pendingCount(): number {
-    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM dirty_nights`).one().n;
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM pending_nights`).one().n;
   }
 
-  /** Make job `name` due at `dueAt` (earlier wins) and arm the alarm for the earliest job. */
-  private async schedule(name: string, dueAt: number, opts: { resetAttempts: boolean }) {
+  /** Put the flush where coalescing and any wait (rate limit, circuit, backoff) want it. */
+  private async scheduleFlush(now: number): Promise<void> {
+    const pendingSince = this.numMeta("pending_since") ?? now;
+    const due = flushDueAt(this.coalesceConfig(), {
+      pendingSince,
+      lastMarkAt: this.numMeta("last_mark_at") ?? now,
+      notBefore: this.numMeta("not_before") ?? 0,
+    });
+    const job = this.sql
+      .exec<{ attempts: number }>(`SELECT attempts FROM jobs WHERE name = ?`, FLUSH)
+      .toArray()[0];
+    this.setJob(FLUSH, due, job?.attempts ?? 0);
+    await this.armAlarm();
+  }
+
+  /** Set a job's next run exactly. */
+  private setJob(name: string, dueAt: number, attempts: number): void {
     this.sql.exec(
-      `INSERT INTO jobs (name, due_at, attempts) VALUES (?, ?, 0)
-       ON CONFLICT(name) DO UPDATE SET due_at = MIN(due_at, excluded.due_at)${opts.resetAttempts ? ", attempts = 0" : ""}`,
+      `INSERT INTO jobs (name, due_at, attempts) VALUES (?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts`,
       name,
       dueAt,
+      attempts,
     );
-    await this.armAlarm();
   }
 
   private async armAlarm() {
     const next = this.sql
       .exec<{ due: number | null }>(`SELECT MIN(due_at) AS due FROM jobs`)
       .one().due;
-    if (next === null) return;
+    if (next === null) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+    if (current !== next) await this.ctx.storage.setAlarm(next);
   }
 
   override async alarm(): Promise<void> {
@@ -172,24 +313,12 @@ export class ChannelGate extends DurableObject<Env> {
         log("error", "gate.job_failed", { job: job.name, attempts, error: errorMessage(err) });
         this.setJob(
           job.name,
-          now + Math.min(RETRY_CAP_SECONDS, backoffSeconds(attempts)) * 1000,
+          this.clock() + Math.min(RETRY_CAP_SECONDS, backoffSeconds(attempts)) * 1000,
           attempts,
         );
       }
     }
-    await this.ctx.storage.deleteAlarm();
     await this.armAlarm();
-  }
-
-  /** Set a job's next run exactly (unlike schedule(), which only ever brings it forward). */
-  private setJob(name: string, dueAt: number, attempts: number): void {
-    this.sql.exec(
-      `INSERT INTO jobs (name, due_at, attempts) VALUES (?, ?, ?)
-       ON CONFLICT(name) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts`,
-      name,
-      dueAt,
-      attempts,
-    );
   }
 
   private block(reason: string): void {
@@ -197,40 +326,318 @@ export class ChannelGate extends DurableObject<Env> {
     this.setMeta("blocked_reason", reason);
   }
 
+  // ---- the limiter and the breaker around every call ----
+
+  private settings(platform: Connection["platform"], stored: string | null): GateSettings {
+    const s = gateSettingsFor(platform, stored, engineConfig(this.env).coalesce);
+    this.setMeta("coalesce", JSON.stringify(s.coalesce));
+    this.setMeta("settings", JSON.stringify(s));
+    return s;
+  }
+
+  private loadLimiter(): LimiterState {
+    const spends = this.sql
+      .exec<{ id: string; at: number; cost: number }>(`SELECT id, at, cost FROM rate_spends`)
+      .toArray()
+      .map((r) => ({ id: r.id, at: r.at, cost: r.cost }));
+    const quota = this.getMeta("quota");
+    return {
+      spends,
+      blockedUntil: this.numMeta("blocked_until") ?? 0,
+      quota: quota ? (JSON.parse(quota) as LimiterState["quota"]) : null,
+    };
+  }
+
+  private saveLimiter(state: LimiterState): void {
+    this.sql.exec(`DELETE FROM rate_spends`);
+    for (const s of state.spends) {
+      this.sql.exec(`INSERT INTO rate_spends (id, at, cost) VALUES (?, ?, ?)`, s.id, s.at, s.cost);
+    }
+    this.setMeta("blocked_until", state.blockedUntil > 0 ? state.blockedUntil : null);
+    this.setMeta("quota", state.quota ? JSON.stringify(state.quota) : null);
+  }
+
+  private loadBreaker(): Breaker {
+    const raw = this.getMeta("breaker");
+    return raw ? (JSON.parse(raw) as Breaker) : CLOSED_BREAKER;
+  }
+
+  private async saveBreaker(next: Breaker, connection: Connection): Promise<void> {
+    const before = this.loadBreaker();
+    this.setMeta("breaker", JSON.stringify(next));
+    if (before.state === next.state) return;
+    log(next.state === "open" ? "warn" : "info", "gate.circuit", {
+      connectionId: connection.id,
+      from: before.state,
+      to: next.state,
+    });
+    if (next.state === "open") {
+      try {
+        await raiseAlert(
+          this.env.DB,
+          {
+            tenantId: connection.tenantId,
+            kind: "circuit_open",
+            severity: "warning",
+            message: `${connection.platform} circuit opened for connection ${connection.id} after ${next.consecutiveFailures} consecutive failures; calls held, work kept`,
+            details: { connectionId: connection.id, opens: next.opens },
+            dedupeKey: `circuit_open:${connection.id}`,
+          },
+          this.clock(),
+        );
+      } catch (err) {
+        log("error", "gate.alert_failed", { error: errorMessage(err) });
+      }
+    }
+  }
+
+  /** When the next call of this priority could leave, or 0 for now. */
+  private nextCallAt(settings: GateSettings, priority: Priority): number {
+    const now = this.clock();
+    const p = permit(this.loadBreaker(), settings.breaker, now);
+    if (!p.allowed) return now + p.retryInMs;
+    const wait = waitMs(this.loadLimiter(), settings.rateLimit, 1, now, priority);
+    return wait > 0 ? now + wait : 0;
+  }
+
+  /**
+   * The fetch every adapter call of this connection uses: the breaker must let it through, the
+   * limiter must have a token, and the answer (status, Retry-After, quota headers) settles both.
+   */
+  private gatedFetch(
+    connection: Connection,
+    settings: GateSettings,
+    priority: Priority,
+  ): typeof fetch {
+    return async (input, init) => {
+      const now = this.clock();
+      const p = permit(this.loadBreaker(), settings.breaker, now);
+      if (!p.allowed) {
+        throw new GateDeferral(connection.platform, now + p.retryInMs, "circuit_open", now);
+      }
+      const wait = waitMs(this.loadLimiter(), settings.rateLimit, 1, now, priority);
+      if (wait > 0) {
+        throw new GateDeferral(connection.platform, now + wait, "rate_limit", now);
+      }
+      await this.saveBreaker(p.breaker, connection);
+      const spendId = newId("call");
+      this.saveLimiter(
+        take(this.loadLimiter(), settings.rateLimit, { id: spendId, at: now, cost: 1 }, now),
+      );
+      let res: Response;
+      try {
+        res = await fetch(input, init);
+      } catch (err) {
+        // No answer (network, timeout): the platform failed us.
+        const finishedAt = this.clock();
+        this.saveLimiter(settle(this.loadLimiter(), settings.rateLimit, spendId, { finishedAt }));
+        await this.saveBreaker(
+          onFailure(this.loadBreaker(), settings.breaker, finishedAt),
+          connection,
+        );
+        throw err;
+      }
+      const finishedAt = this.clock();
+      this.saveLimiter(
+        settle(this.loadLimiter(), settings.rateLimit, spendId, {
+          finishedAt,
+          status: res.status,
+          retryAfterSeconds:
+            res.status === 429 || res.status === 503
+              ? parseRetryAfter(res.headers.get("retry-after"), finishedAt)
+              : undefined,
+          ...limitHeaders(res.headers),
+        }),
+      );
+      const breaker = this.loadBreaker();
+      // 5xx: the platform is failing. 429: slow down (the limiter's business). Anything else,
+      // including a 4xx refusing our input, shows the platform up.
+      const next =
+        res.status >= 500
+          ? onFailure(breaker, settings.breaker, finishedAt)
+          : res.status === 429
+            ? onNeutral(breaker)
+            : onSuccess(breaker, settings.breaker, finishedAt);
+      await this.saveBreaker(next, connection);
+      return res;
+    };
+  }
+
+  private adapterContext(
+    connection: Connection,
+    settings: GateSettings,
+    priority: Priority,
+    config: Awaited<ReturnType<typeof connectionConfig>>,
+    idempotencyKey?: string,
+  ): AdapterContext {
+    return {
+      baseUrl: config.baseUrl,
+      credentials: config.credentials,
+      fetch: this.gatedFetch(connection, settings, priority),
+      now: () => this.clock(),
+      tokens: this.tokens,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    };
+  }
+
+  /**
+   * The platform refused the connection's credentials (a refresh failed, or a call was refused
+   * again after one refresh): the connection is `expired` until someone re-authorises it.
+   */
+  private async credentialsRefused(connection: Connection, err: PlatformError): Promise<void> {
+    const now = this.clock();
+    this.block(`credentials refused: ${err.message}`);
+    try {
+      await this.env.DB.batch([
+        this.env.DB.prepare(
+          `UPDATE channel_connections SET status = 'expired', last_error = ?, updated_at = ?
+           WHERE id = ? AND status = 'active'`,
+        ).bind(err.message.slice(0, 500), now, connection.id),
+      ]);
+      await raiseAlert(
+        this.env.DB,
+        {
+          tenantId: connection.tenantId,
+          kind: "connection_expired",
+          severity: "critical",
+          message: `${connection.platform} refused the credentials of connection ${connection.id}; it is marked expired and needs re-authorisation (pending changes are kept)`,
+          details: { connectionId: connection.id, error: err.message },
+          dedupeKey: `connection_expired:${connection.id}`,
+        },
+        now,
+      );
+    } catch (e) {
+      log("error", "gate.expire_failed", { error: errorMessage(e) });
+    }
+  }
+
+  // ---- inbound calls (RPC from the inbound consumer) ----
+
+  private async loadForCall(
+    tenantId: string,
+    connectionId: string,
+  ): Promise<{ connection: Connection; settings: GateSettings } | null> {
+    this.bind(tenantId, connectionId);
+    const connection = await findConnectionWithTimeZone(this.env.DB, connectionId);
+    if (!connection || connection.tenantId !== tenantId) return null;
+    return { connection, settings: this.settings(connection.platform, connection.gateSettings) };
+  }
+
+  private async inboundCall<T>(
+    input: { tenantId: string; connectionId: string },
+    run: (ctx: AdapterContext, connection: Connection) => Promise<T>,
+  ): Promise<GateResult<T>> {
+    try {
+      const loaded = await this.loadForCall(input.tenantId, input.connectionId);
+      if (!loaded) {
+        return {
+          ok: false,
+          error: { kind: "permanent", message: `connection ${input.connectionId} not found` },
+        };
+      }
+      const { connection, settings } = loaded;
+      const config = await connectionConfig(this.env, connection);
+      const ctx = this.adapterContext(connection, settings, "inbound", config);
+      try {
+        return { ok: true, value: await run(ctx, connection) };
+      } catch (err) {
+        if (credentialsRefusal(err)) await this.credentialsRefused(connection, err);
+        throw err;
+      }
+    } catch (err) {
+      if (err instanceof PlatformError) {
+        return {
+          ok: false,
+          error: {
+            kind: err.kind,
+            message: err.message,
+            ...(err.status !== undefined ? { status: err.status } : {}),
+            ...(err.retryAfterSeconds !== undefined
+              ? { retryAfterSeconds: err.retryAfterSeconds }
+              : {}),
+          },
+        };
+      }
+      throw err;
+    }
+  }
+
+  /** Fetch the authoritative booking(s) a webhook or pull points at, through the limiter. */
+  async pullBookings(input: {
+    tenantId: string;
+    connectionId: string;
+    hint: WebhookHint;
+  }): Promise<GateResult<PulledThroughGate>> {
+    return this.inboundCall(input, async (ctx, connection) => {
+      const adapter = getAdapter(connection.platform);
+      if (!adapter) {
+        throw new PlatformError(connection.platform, "permanent", "no adapter for this platform");
+      }
+      const pulled = await adapter.fetchBookings(ctx, input.hint);
+      return { bookings: pulled.bookings, acknowledgement: pulled.acknowledgement ?? null };
+    });
+  }
+
+  /** Tell the platform which pulled bookings are stored (Booking.com acknowledgement). */
+  async acknowledge(input: {
+    tenantId: string;
+    connectionId: string;
+    acknowledgement: unknown;
+    stored: string[];
+  }): Promise<GateResult<null>> {
+    return this.inboundCall(input, async (ctx, connection) => {
+      const adapter = getAdapter(connection.platform);
+      if (adapter?.acknowledge && input.acknowledgement !== null) {
+        await adapter.acknowledge(ctx, input.acknowledgement, input.stored);
+      }
+      return null;
+    });
+  }
+
+  // ---- pushing ----
+
   /** Read the truth for these nights from D1 (the ledger, or the room type when untouched). */
-  private async readNights(
-    roomTypeId: string,
-    nights: IsoDate[],
-    withPrice: boolean,
-  ): Promise<NightState[] | null> {
+  private async readNights(roomTypeId: string, nights: IsoDate[]): Promise<NightState[] | null> {
     const roomType = await this.env.DB.prepare(
       `SELECT units, base_price_minor AS basePriceMinor, currency FROM room_types WHERE id = ?`,
     )
       .bind(roomTypeId)
       .first<{ units: number; basePriceMinor: number | null; currency: string | null }>();
     if (!roomType) return null;
-    const ledger = new Map<string, number>();
-    for (const r of datesToRanges(nights)) {
+    const ledger = new Map<string, { available: number; priceMinor: number | null }>();
+    for (const r of coalesceWithin(nights)) {
       const rows = await this.env.DB.prepare(
-        `SELECT night, capacity - booked - blocked AS available FROM inventory_nights
-         WHERE room_type_id = ? AND night BETWEEN ? AND ?`,
+        `SELECT night, capacity - booked - blocked AS available, price_minor AS priceMinor
+         FROM inventory_nights WHERE room_type_id = ? AND night BETWEEN ? AND ?`,
       )
         .bind(roomTypeId, r.start, r.end)
-        .all<{ night: string; available: number }>();
-      for (const row of rows.results) ledger.set(row.night, row.available);
+        .all<{ night: string; available: number; priceMinor: number | null }>();
+      for (const row of rows.results) ledger.set(row.night, row);
     }
-    const price =
-      withPrice && roomType.basePriceMinor !== null && roomType.currency
-        ? { priceMinor: roomType.basePriceMinor, currency: roomType.currency }
-        : {};
-    return nights.map((date) => ({
-      date,
-      available: Math.max(0, ledger.get(date) ?? roomType.units),
-      ...price,
-    }));
+    return nights.map((date) => {
+      const row = ledger.get(date);
+      const priceMinor = row?.priceMinor ?? roomType.basePriceMinor;
+      return {
+        date,
+        available: Math.max(0, row?.available ?? roomType.units),
+        ...(priceMinor !== null && roomType.currency
+          ? { priceMinor, currency: roomType.currency }
+          : {}),
+      };
+    });
   }
 
   private async flush(previousAttempts: number): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      await this.flushOnce(previousAttempts);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async flushOnce(previousAttempts: number): Promise<void> {
     const connectionId = this.getMeta("connection_id");
     // Blocked or nothing to do: the job ends here; the next markDirty schedules it again.
     const done = () => void this.sql.exec(`DELETE FROM jobs WHERE name = ?`, FLUSH);
@@ -239,10 +646,11 @@ export class ChannelGate extends DurableObject<Env> {
     const connection = await findConnectionWithTimeZone(this.env.DB, connectionId);
     if (!connection) {
       // The connection is gone: nothing will ever take these nights.
-      this.sql.exec(`DELETE FROM dirty_nights`);
+      this.sql.exec(`DELETE FROM pending_nights`);
       this.block(`connection ${connectionId} no longer exists`);
       return done();
     }
+    const settings = this.settings(connection.platform, connection.gateSettings);
     if (
       connection.status !== "active" ||
       !connection.syncAvailability ||
@@ -259,17 +667,21 @@ export class ChannelGate extends DurableObject<Env> {
       this.block(`no adapter for ${connection.platform} yet`);
       return done();
     }
-    const today = localToday(connection.timeZone, started);
-    this.sql.exec(`DELETE FROM dirty_nights WHERE night < ?`, today);
+    // Nothing may leave yet: come back when something can, without opening a sync log.
+    const waitUntil = this.nextCallAt(settings, "outbound");
+    if (waitUntil > 0) return this.defer(waitUntil, previousAttempts);
 
-    const dirty = this.sql
-      .exec<DirtyRow>(
-        `SELECT room_type_id, night, seq FROM dirty_nights ORDER BY room_type_id, night`,
+    const today = localToday(connection.timeZone, started);
+    this.sql.exec(`DELETE FROM pending_nights WHERE night < ?`, today);
+    if (!connection.syncPricing) this.sql.exec(`DELETE FROM pending_nights WHERE aspect = 'price'`);
+    // Marks from here on belong to the next flush's coalescing window.
+    this.setMeta("pending_since", null);
+
+    const rows = this.sql
+      .exec<PendingRow>(
+        `SELECT room_type_id, night, aspect, seq FROM pending_nights ORDER BY room_type_id, night`,
       )
       .toArray();
-    const byRoomType = new Map<string, DirtyRow[]>();
-    for (const row of dirty)
-      byRoomType.set(row.room_type_id, [...(byRoomType.get(row.room_type_id) ?? []), row]);
     const mappings = await this.env.DB.prepare(
       // A rate plan mapping is keyed here by the room type its rate plan prices.
       `SELECT m.mapping_type AS type, COALESCE(rp.room_type_id, m.internal_id) AS internalId,
@@ -281,74 +693,102 @@ export class ChannelGate extends DurableObject<Env> {
     )
       .bind(connectionId)
       .all<{ type: string; internalId: string; externalId: string }>();
-    const roomOf = new Map(
-      mappings.results
-        .filter((m) => m.type === "room_type")
-        .map((m) => [m.internalId, m.externalId]),
-    );
-    const rateOf = new Map(
-      mappings.results
-        .filter((m) => m.type === "rate_plan")
-        .map((m) => [m.internalId, m.externalId]),
-    );
+    const roomOf = new Map<string, string>();
+    const rateOf = new Map<string, string>();
+    for (const m of mappings.results) {
+      (m.type === "room_type" ? roomOf : rateOf).set(m.internalId, m.externalId);
+    }
+
+    // Plan every request first: availability before prices, across room types.
+    const held = new Set<string>(); // "roomType|aspect" that cannot be pushed as mapped
+    const unmapped: string[] = [];
+    const reasons: string[] = [];
+    const planned: Array<{ roomTypeId: string; call: PlannedCall; seqs: Map<string, number> }> = [];
+    const byRoomType = groupBy(rows, (r) => r.room_type_id);
+    for (const [roomTypeId, list] of byRoomType) {
+      const externalRoomId = roomOf.get(roomTypeId);
+      if (!externalRoomId) {
+        held.add(`${roomTypeId}|availability`).add(`${roomTypeId}|price`);
+        unmapped.push(roomTypeId);
+        continue;
+      }
+      const dates = [...new Set(list.map((r) => r.night))].sort();
+      const nights = await this.readNights(roomTypeId, dates);
+      if (!nights) {
+        this.sql.exec(`DELETE FROM pending_nights WHERE room_type_id = ?`, roomTypeId);
+        continue;
+      }
+      const byDate = new Map(nights.map((n) => [n.date, n]));
+      const pick = (aspect: NightAspect) =>
+        list
+          .filter((r) => r.aspect === aspect)
+          .map((r) => byDate.get(r.night))
+          .filter((n): n is NightState => n !== undefined);
+      const priceNights = pick("price").filter((n) => n.priceMinor !== undefined);
+      // A night with no price anywhere has nothing to send.
+      for (const r of list) {
+        if (r.aspect === "price" && byDate.get(r.night)?.priceMinor === undefined) {
+          this.sql.exec(
+            `DELETE FROM pending_nights WHERE room_type_id = ? AND night = ? AND aspect = 'price' AND seq = ?`,
+            roomTypeId,
+            r.night,
+            r.seq,
+          );
+        }
+      }
+      const plan = adapter.planPush(
+        {
+          externalPropertyId: connection.externalPropertyId,
+          externalRoomId,
+          externalRatePlanId: rateOf.get(roomTypeId),
+        },
+        { availability: pick("availability"), price: priceNights },
+        started,
+      );
+      for (const s of plan.skipped) {
+        held.add(`${roomTypeId}|${s.aspect}`);
+        reasons.push(`room type ${roomTypeId}: ${s.reason}`);
+      }
+      for (const call of plan.calls) {
+        const seqs = new Map(
+          list.filter((r) => r.aspect === call.aspect).map((r) => [r.night, r.seq]),
+        );
+        planned.push({ roomTypeId, call, seqs });
+      }
+    }
+    planned.sort((a, b) => aspectRank(a.call.aspect) - aspectRank(b.call.aspect));
 
     const config = await connectionConfig(this.env, connection);
     let calls = 0;
     let pushed = 0;
-    const unmapped: string[] = [];
     let failure: unknown = null;
+    let deferredUntil = 0;
     await this.closeInterruptedSyncs(started);
-    // One outbound sync log per flush that pushes anything: triggered → running before the push.
-    const syncId = [...byRoomType.keys()].some((rt) => roomOf.has(rt))
-      ? await this.openSync(connection, started, previousAttempts)
-      : null;
+    const syncId =
+      planned.length > 0 ? await this.openSync(connection, started, previousAttempts) : null;
     try {
-      for (const [roomTypeId, rows] of byRoomType) {
-        const externalRoomId = roomOf.get(roomTypeId);
-        if (!externalRoomId) {
-          unmapped.push(roomTypeId);
-          continue;
-        }
-        const nights = await this.readNights(
-          roomTypeId,
-          rows.map((r) => r.night),
-          connection.syncPricing === 1,
-        );
-        if (!nights) {
-          this.sql.exec(`DELETE FROM dirty_nights WHERE room_type_id = ?`, roomTypeId);
-          continue;
-        }
-        const maxSeq = Math.max(...rows.map((r) => r.seq));
+      for (const { roomTypeId, call, seqs } of planned) {
+        const maxSeq = Math.max(0, ...call.dates.map((d) => seqs.get(d) ?? 0));
+        // Names the request's content: a retry repeats it, a different request never shares it.
+        const key = `${connectionId}-${roomTypeId}-${call.aspect}-${call.dates[0]}-${maxSeq}`;
         try {
-          const result = await adapter.pushAvailability(
-            {
-              baseUrl: config.baseUrl,
-              credentials: config.credentials,
-              fetch: (input, init) => fetch(input, init),
-              now: this.clock,
-              idempotencyKey: `${connectionId}-${roomTypeId}-${maxSeq}`,
-            },
-            {
-              externalPropertyId: connection.externalPropertyId,
-              externalRoomId,
-              externalRatePlanId: rateOf.get(roomTypeId),
-            },
-            nights,
-          );
-          calls += result.calls;
-          pushed += result.nights;
-          // Only nights not re-marked while the call was in flight are done (seq unchanged).
-          for (const r of rows) {
-            this.sql.exec(
-              `DELETE FROM dirty_nights WHERE room_type_id = ? AND night = ? AND seq = ?`,
-              r.room_type_id,
-              r.night,
-              r.seq,
-            );
-          }
+          await call.send(this.adapterContext(connection, settings, "outbound", config, key));
         } catch (err) {
-          failure = err;
+          if (err instanceof GateDeferral) deferredUntil = err.retryAt;
+          else failure = err;
           break;
+        }
+        calls += 1;
+        pushed += call.dates.length;
+        // Only nights not re-marked while the request was out are done (seq unchanged).
+        for (const night of call.dates) {
+          this.sql.exec(
+            `DELETE FROM pending_nights WHERE room_type_id = ? AND night = ? AND aspect = ? AND seq = ?`,
+            roomTypeId,
+            night,
+            call.aspect,
+            seqs.get(night) ?? -1,
+          );
         }
       }
     } catch (err) {
@@ -357,12 +797,23 @@ export class ChannelGate extends DurableObject<Env> {
       throw err;
     }
     const finished = this.clock();
-    if (unmapped.length > 0) this.block(`room types without a mapping: ${unmapped.join(", ")}`);
+    if (unmapped.length > 0)
+      reasons.unshift(`room types without a mapping: ${unmapped.join(", ")}`);
+    if (reasons.length > 0) this.block(reasons.join("; "));
     else this.setMeta("blocked_reason", null);
+    if (syncId) {
+      const note = deferredUntil
+        ? `${calls} platform call(s); the rest held until ${new Date(deferredUntil).toISOString()}`
+        : `${calls} platform call(s)`;
+      await this.closeSync(syncId, connection, finished, pushed, calls, failure, note);
+    }
+    if (calls > 0) this.setMeta("last_push_at", finished);
 
-    if (syncId) await this.closeSync(syncId, connection, finished, pushed, calls, failure);
-    // From here on no await: the job row is settled without a markDirty slipping in between.
     if (failure) {
+      if (credentialsRefusal(failure)) {
+        await this.credentialsRefused(connection, failure);
+        return done();
+      }
       const attempts = previousAttempts + 1;
       const delay =
         failure instanceof PlatformError && failure.kind === "rate_limited"
@@ -372,7 +823,10 @@ export class ChannelGate extends DurableObject<Env> {
             : Math.min(RETRY_CAP_SECONDS, backoffSeconds(attempts));
       this.setMeta("last_error", errorMessage(failure).slice(0, 500));
       this.setMeta("consecutive_failures", attempts);
-      this.setJob(FLUSH, finished + delay * 1000, attempts);
+      // The breaker or limiter may hold calls longer than the backoff: whichever is later.
+      const retryAt = Math.max(finished + delay * 1000, this.nextCallAt(settings, "outbound"));
+      this.setMeta("not_before", retryAt);
+      this.setJob(FLUSH, retryAt, attempts);
       log("warn", "gate.push_failed", {
         connectionId,
         attempts,
@@ -382,16 +836,40 @@ export class ChannelGate extends DurableObject<Env> {
       return;
     }
     this.setMeta("consecutive_failures", 0);
-    if (pushed > 0) this.setMeta("last_push_at", finished);
-    // Marks that arrived during the push are still dirty: go again right away.
-    const remaining = this.sql
-      .exec<{ n: number }>(
-        `SELECT count(*) AS n FROM dirty_nights WHERE room_type_id NOT IN (${unmapped.map(() => "?").join(",") || "''"})`,
-        ...unmapped,
+    if (deferredUntil) return this.defer(deferredUntil, 0);
+    this.setMeta("not_before", null);
+    // Marks that arrived during the push are still pending: flush them on their own schedule.
+    const remaining = rows.length === 0 ? 0 : this.remainingPushable(held);
+    if (remaining > 0) {
+      if (this.getMeta("pending_since") === null) this.setMeta("pending_since", finished);
+      const due = flushDueAt(settings.coalesce, {
+        pendingSince: this.numMeta("pending_since") ?? finished,
+        lastMarkAt: this.numMeta("last_mark_at") ?? finished,
+        notBefore: 0,
+      });
+      this.setJob(FLUSH, due, 0);
+    } else {
+      this.sql.exec(`DELETE FROM jobs WHERE name = ?`, FLUSH);
+      if (this.pendingCount() === 0) this.setMeta("pending_since", null);
+    }
+  }
+
+  /** Hold the flush until `retryAt` (rate limit or open circuit); nothing is dropped. */
+  private defer(retryAt: number, attempts: number): void {
+    this.setMeta("not_before", retryAt);
+    this.setJob(FLUSH, retryAt, attempts);
+  }
+
+  /** Pending rows a flush could push now (not held back by a missing mapping). */
+  private remainingPushable(held: Set<string>): number {
+    const rows = this.sql
+      .exec<{ room_type_id: string; aspect: string; n: number }>(
+        `SELECT room_type_id, aspect, count(*) AS n FROM pending_nights GROUP BY room_type_id, aspect`,
       )
-      .one().n;
-    if (remaining > 0) this.setJob(FLUSH, this.clock(), 0);
-    else this.sql.exec(`DELETE FROM jobs WHERE name = ?`, FLUSH);
+      .toArray();
+    return rows
+      .filter((r) => !held.has(`${r.room_type_id}|${r.aspect}`))
+      .reduce((t, r) => t + r.n, 0);
   }
 
   /**
@@ -399,7 +877,7 @@ export class ChannelGate extends DurableObject<Env> {
    * write failed: the push goes ahead without a log rather than not at all.
    */
   private async openSync(
-    c: ConnectionForPush,
+    c: Connection,
     started: number,
     previousAttempts: number,
   ): Promise<string | null> {
@@ -449,11 +927,12 @@ export class ChannelGate extends DurableObject<Env> {
   /** running → success | failed, with the connection's last success, in one D1 batch. */
   private async closeSync(
     id: string,
-    c: ConnectionForPush,
+    c: Connection,
     finished: number,
     nights: number,
     calls: number,
     failure: unknown,
+    note = `${calls} platform call(s)`,
   ): Promise<void> {
     const live = this.liveSyncs.get(id);
     this.liveSyncs.delete(id);
@@ -466,14 +945,14 @@ export class ChannelGate extends DurableObject<Env> {
         to,
         {
           recordsProcessed: nights,
-          details: `${calls} platform call(s)`,
+          details: note,
           ...(failure ? { error: errorMessage(failure) } : {}),
         },
         finished,
       );
       if (!statement) return;
       const statements = [statement];
-      if (!failure) {
+      if (!failure && calls > 0) {
         statements.push(
           this.env.DB.prepare(
             `UPDATE channel_connections SET last_outbound_success_at = ? WHERE id = ?`,
@@ -521,32 +1000,37 @@ export class ChannelGate extends DurableObject<Env> {
     }
   }
 
-  /** Push now instead of waiting for the alarm (admin "sync now", tests). */
+  /** Push now instead of waiting for the coalescing window (admin "sync now", tests). */
   async flushNow(): Promise<GateStatus> {
-    await this.flush(0);
+    const job = this.sql
+      .exec<{ attempts: number }>(`SELECT attempts FROM jobs WHERE name = ?`, FLUSH)
+      .toArray()[0];
+    await this.flush(job?.attempts ?? 0);
     await this.armAlarm();
     return this.status();
   }
 
   async status(): Promise<GateStatus> {
     const rows = this.sql
-      .exec<DirtyRow>(
-        `SELECT room_type_id, night, seq FROM dirty_nights ORDER BY room_type_id, night`,
+      .exec<PendingRow>(
+        `SELECT room_type_id, night, aspect, seq FROM pending_nights ORDER BY room_type_id, aspect, night`,
       )
       .toArray();
-    const grouped = new Map<string, IsoDate[]>();
-    for (const r of rows)
-      grouped.set(r.room_type_id, [...(grouped.get(r.room_type_id) ?? []), r.night]);
-    const num = (k: string) => {
-      const v = this.getMeta(k);
-      return v === null ? null : Number(v);
-    };
+    const grouped = groupBy(rows, (r) => `${r.room_type_id}|${r.aspect}`);
+    const settingsRaw = this.getMeta("settings");
+    const settings = settingsRaw ? (JSON.parse(settingsRaw) as GateSettings) : null;
+    const now = this.clock();
+    const breaker = this.loadBreaker();
+    const limiter = this.loadLimiter();
+    const limit = settings?.rateLimit ?? { capacity: 0, windowMs: 0, reserve: 0 };
+    const inWindow = limiter.spends.filter((s) => s.at > now - limit.windowMs);
     return {
       connectionId: this.getMeta("connection_id"),
-      pendingNights: rows.length,
-      pending: [...grouped].map(([roomTypeId, nights]) => ({
-        roomTypeId,
-        ranges: coalesceRanges(nights.map((n) => ({ start: n, end: n }))),
+      pendingNights: new Set(rows.map((r) => `${r.room_type_id}|${r.night}`)).size,
+      pending: [...grouped].map(([key, list]) => ({
+        roomTypeId: key.split("|")[0] as string,
+        aspect: list[0]?.aspect as NightAspect,
+        ranges: coalesceRanges(list.map((r) => ({ start: r.night, end: r.night }))),
       })),
       jobs: this.sql
         .exec<{ name: string; due_at: number; attempts: number }>(
@@ -554,11 +1038,74 @@ export class ChannelGate extends DurableObject<Env> {
         )
         .toArray()
         .map((j) => ({ name: j.name, dueAt: j.due_at, attempts: j.attempts })),
-      lastPushAt: num("last_push_at"),
+      lastPushAt: this.numMeta("last_push_at"),
       lastError: this.getMeta("last_error"),
-      consecutiveFailures: num("consecutive_failures") ?? 0,
+      consecutiveFailures: this.numMeta("consecutive_failures") ?? 0,
       blockedReason: this.getMeta("blocked_reason"),
-      circuit: { state: "closed" },
+      circuit: {
+        state: breaker.state,
+        consecutiveFailures: breaker.consecutiveFailures,
+        consecutiveSuccesses: breaker.consecutiveSuccesses,
+        openedAt: breaker.openedAt,
+        reopensAt:
+          breaker.state === "open" && breaker.openedAt !== null && settings
+            ? breaker.openedAt + settings.breaker.openMs
+            : null,
+        probeInFlight: breaker.probeUntil !== null && now < breaker.probeUntil,
+        opens: breaker.opens,
+      },
+      rateLimit: {
+        capacity: limit.capacity,
+        windowMs: limit.windowMs,
+        reserved: reserveOf(limit),
+        available: settings ? Math.max(0, available(limiter, limit, now, "inbound")) : 0,
+        blockedUntil: limiter.blockedUntil > now ? limiter.blockedUntil : null,
+        quota:
+          limiter.quota && now < limiter.quota.resetsAt
+            ? { remaining: limiter.quota.remaining, resetsAt: limiter.quota.resetsAt }
+            : null,
+        callsInWindow: inWindow.length,
+      },
+      tokens: { refreshDueAt: this.tokens.refreshDueAt() },
     };
   }
+}
+
+/**
+ * The credentials themselves were refused: the token endpoint said no, or a call was refused
+ * with 401 again after a fresh token. A 403 (no access to this hotel or listing) is not that.
+ */
+function credentialsRefusal(err: unknown): err is PlatformError {
+  return (
+    err instanceof PlatformError &&
+    err.kind === "auth" &&
+    (err instanceof TokenRefreshError || err.status === 401)
+  );
+}
+
+function aspectRank(aspect: NightAspect): number {
+  return aspect === "availability" ? 0 : 1;
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
+/** Ranges over sorted dates, with gaps of up to a week bridged: fewer D1 queries per push. */
+function coalesceWithin(dates: readonly IsoDate[]): DateRange[] {
+  const ranges = datesToRanges(dates);
+  const out: DateRange[] = [];
+  for (const r of ranges) {
+    const last = out.at(-1);
+    if (last && addDays(last.end, 8) >= r.start) last.end = r.end;
+    else out.push({ ...r });
+  }
+  return out;
 }

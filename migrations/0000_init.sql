@@ -45,6 +45,7 @@ CREATE TABLE `inventory_nights` (
 	`capacity` integer NOT NULL,
 	`booked` integer DEFAULT 0 NOT NULL,
 	`blocked` integer DEFAULT 0 NOT NULL,
+	`price_minor` integer,
 	`updated_at` integer NOT NULL,
 	PRIMARY KEY(`room_type_id`, `night`),
 	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE no action,
@@ -73,6 +74,7 @@ CREATE TABLE `channel_connections` (
 	`last_error` text,
 	`credentials_ciphertext` text,
 	`credentials_key_id` text,
+	`gate_settings` text,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
 	`deleted_at` integer,
@@ -186,6 +188,7 @@ CREATE TABLE `outbox` (
 	`source_platform` text,
 	`include_source` integer DEFAULT false NOT NULL,
 	`cause_key` text NOT NULL,
+	`aspect` text DEFAULT 'availability' NOT NULL,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint

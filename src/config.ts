@@ -14,6 +14,8 @@ export interface EngineConfig {
   webhookToleranceSeconds: number;
   webhookMaxBytes: number;
   syncHorizonDays: number;
+  /** The ChannelGates' default coalescing window (a connection's gate_settings override it). */
+  coalesce: { quietMs: number; maxDelayMs: number };
   /** Queue redeliveries before the dead-letter queue; must match max_retries in wrangler.toml. */
   maxRetries: number;
   /** Per platform (MAX_RETRIES_<PLATFORM>), never above maxRetries (the queue's own limit). */
@@ -60,6 +62,10 @@ export function engineConfig(env: object): EngineConfig {
     webhookToleranceSeconds: intVar(s("WEBHOOK_TOLERANCE_SECONDS"), 300, 1, 3600),
     webhookMaxBytes: intVar(s("WEBHOOK_MAX_BYTES"), 65_536, 1024, 65_536),
     syncHorizonDays: intVar(s("SYNC_HORIZON_DAYS"), 365, 1, 730),
+    coalesce: {
+      quietMs: intVar(s("GATE_COALESCE_QUIET_MS"), 200, 0, 60_000),
+      maxDelayMs: intVar(s("GATE_COALESCE_MAX_DELAY_MS"), 1_000, 0, 600_000),
+    },
     maxRetries,
     maxRetriesByPlatform,
     backoff: {

@@ -58,8 +58,10 @@ describe("ChannelGate", () => {
     await evictDurableObject(gate);
     const after = await gate.status();
     expect(after.pendingNights).toBe(3);
+    const ranges = [{ start: addDaysUtc(5), end: addDaysUtc(7) }];
     expect(after.pending).toEqual([
-      { roomTypeId: p.roomTypeId, ranges: [{ start: addDaysUtc(5), end: addDaysUtc(7) }] },
+      { roomTypeId: p.roomTypeId, aspect: "availability", ranges },
+      { roomTypeId: p.roomTypeId, aspect: "price", ranges },
     ]);
 
     await claimNights(5, 7);

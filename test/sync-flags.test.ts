@@ -28,6 +28,7 @@ const change = (
   sourcePlatform: source,
   includeSource: false,
   causeKey: "k",
+  aspects: ["availability", "price"],
   changedAt: Date.now(),
 });
 

@@ -193,7 +193,7 @@ describe("outbound sync log (ChannelGate flush)", () => {
       }
       for (const night of [addDaysUtc(day), addDaysUtc(day + 1)]) {
         sql.exec(
-          `INSERT OR REPLACE INTO dirty_nights (room_type_id, night, seq, marked_at) VALUES (?, ?, 1, ?)`,
+          `INSERT OR REPLACE INTO pending_nights (room_type_id, night, aspect, seq, marked_at) VALUES (?, ?, 'availability', 1, ?)`,
           roomTypeId,
           night,
           Date.now(),

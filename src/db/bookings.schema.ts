@@ -88,6 +88,8 @@ export const inventoryNights = sqliteTable(
     booked: integer("booked").notNull().default(0),
     /** Units closed by the owner (maintenance, own use). */
     blocked: integer("blocked").notNull().default(0),
+    /** Nightly price for this date in minor units; NULL means the room type's base price. */
+    priceMinor: integer("price_minor"),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [

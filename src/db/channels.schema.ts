@@ -50,6 +50,8 @@ export const channelConnections = sqliteTable(
     /** AES-GCM ciphertext of the credentials JSON ("v1:<key id>:<iv>:<ciphertext>"), never returned. */
     credentialsCiphertext: text("credentials_ciphertext"),
     credentialsKeyId: text("credentials_key_id"),
+    /** Per-connection overrides of rate limit, breaker and coalescing (JSON, see gate-settings.ts). */
+    gateSettings: text("gate_settings"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     /** Deleted connections are kept so bookings and logs keep resolving. */

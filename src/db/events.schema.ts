@@ -182,6 +182,10 @@ export const outbox = sqliteTable(
     sourcePlatform: text("source_platform"),
     includeSource: integer("include_source", { mode: "boolean" }).notNull().default(false),
     causeKey: text("cause_key").notNull(),
+    /** What changed on these nights: bookings change availability, rate updates change price. */
+    aspect: text("aspect", { enum: ["availability", "price"] })
+      .notNull()
+      .default("availability"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("outbox_cause_idx").on(t.causeKey), index("outbox_created_idx").on(t.createdAt)],

@@ -11,11 +11,14 @@ export interface ConnectionRow {
   syncAvailability: number;
   syncPricing: number;
   syncBookings: number;
+  /** Per-connection rate limit / breaker / coalescing overrides (JSON), see gate-settings.ts. */
+  gateSettings: string | null;
 }
 
 const CONNECTION_COLUMNS = `c.id, c.tenant_id AS tenantId, c.property_id AS propertyId, c.platform,
   c.external_property_id AS externalPropertyId, c.status, c.sync_direction AS syncDirection,
-  c.sync_availability AS syncAvailability, c.sync_pricing AS syncPricing, c.sync_bookings AS syncBookings`;
+  c.sync_availability AS syncAvailability, c.sync_pricing AS syncPricing, c.sync_bookings AS syncBookings,
+  c.gate_settings AS gateSettings`;
 
 export function findConnectionByExternalProperty(
   db: D1Database,

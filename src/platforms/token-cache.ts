@@ -4,7 +4,9 @@ import { platformFetch, readJson } from "./http";
 import { PlatformError, type AdapterContext } from "./types";
 
 /**
- * Access tokens per (platform, baseUrl, clientId), kept in isolate memory.
+ * Access tokens. `TokenStore` is where they live: the ChannelGate keeps each connection's tokens
+ * encrypted in its own storage (durable-objects/gate-token-store.ts); outside a gate (node tests,
+ * tools) the memory store below keeps them per (platform, baseUrl, clientId) in the isolate.
  *
  * - Reused until 60 s before expiry, so a call never leaves with a token about to lapse.
  * - Single-flight: concurrent callers await the same mint instead of each minting one
@@ -83,9 +85,15 @@ async function mintInto(entry: Entry, source: TokenSource): Promise<string> {
 function checkBudget(entry: Entry, source: TokenSource): void {
   const now = source.now();
   entry.mintedAt = entry.mintedAt.filter((t) => t > now - HOUR_MS);
+  checkMintBudget(source, entry.mintedAt, now);
+}
+
+/** Throw rate_limited when `mintedAt` (mints of the last hour) already spends the budget. */
+export function checkMintBudget(source: TokenSource, mintedAt: number[], now: number): void {
+  const recent = mintedAt.filter((t) => t > now - HOUR_MS).sort((a, b) => a - b);
   const max = source.maxMintsPerHour;
-  if (max === undefined || entry.mintedAt.length < max) return;
-  const oldest = entry.mintedAt[0] ?? now;
+  if (max === undefined || recent.length < max) return;
+  const oldest = recent[0] ?? now;
   const retryAfter = Math.max(1, Math.ceil((oldest + HOUR_MS - now) / 1000));
   throw new PlatformError(
     source.platform,
@@ -105,18 +113,38 @@ export function invalidateAccessToken(source: TokenKey, token: string): void {
   if (entry?.token?.value === token) entry.token = undefined;
 }
 
+export interface TokenStore {
+  /** A valid access token: the stored one, the one being minted, or a new one (one mint at a time). */
+  getAccessToken(source: TokenSource): Promise<string>;
+  /** Forget `token` if it is still the current one (another caller may have replaced it). */
+  invalidate(key: TokenKey, token: string): Promise<void>;
+  /** The refresh token to send: the latest rotated one, else the configured one. */
+  currentRefreshToken(key: TokenKey, configured: string): Promise<string>;
+  rememberRefreshToken(key: TokenKey, configured: string, latest: string): Promise<void>;
+}
+
+/** Isolate memory: tokens survive as long as the isolate does. */
+export const memoryTokenStore: TokenStore = {
+  getAccessToken: (source) => getAccessToken(source),
+  invalidate: async (key, token) => invalidateAccessToken(key, token),
+  currentRefreshToken: async (key, configured) => currentRefreshToken(key, configured),
+  rememberRefreshToken: async (key, configured, latest) =>
+    rememberRefreshToken(key, configured, latest),
+};
+
 /** Run `call` with a token; on an "auth" failure drop that token and retry exactly once. */
 export async function withAccessToken<T>(
   source: TokenSource,
   call: (token: string) => Promise<T>,
+  store: TokenStore = memoryTokenStore,
 ): Promise<T> {
-  const token = await getAccessToken(source);
+  const token = await store.getAccessToken(source);
   try {
     return await call(token);
   } catch (err) {
     if (!(err instanceof PlatformError) || err.kind !== "auth") throw err;
-    invalidateAccessToken(source, token);
-    return call(await getAccessToken(source));
+    await store.invalidate(source, token);
+    return call(await store.getAccessToken(source));
   }
 }
 
@@ -125,7 +153,7 @@ export async function withAccessToken<T>(
 // takes over again.
 const refreshTokens = new Map<string, { configured: string; latest: string }>();
 
-type TokenKey = Pick<TokenSource, "platform" | "baseUrl" | "clientId" | "account">;
+export type TokenKey = Pick<TokenSource, "platform" | "baseUrl" | "clientId" | "account">;
 
 /** The refresh token to use now: the latest rotated one, else the configured one. */
 export function currentRefreshToken(key: TokenKey, configured: string): string {
@@ -195,9 +223,13 @@ export function authorisedFetch(
   url: string,
   init: RequestInit,
 ): Promise<Response> {
-  return withAccessToken(source, (token) => {
-    const headers = new Headers(init.headers);
-    headers.set("authorization", `Bearer ${token}`);
-    return platformFetch(ctx, source.platform, url, { ...init, headers });
-  });
+  return withAccessToken(
+    source,
+    (token) => {
+      const headers = new Headers(init.headers);
+      headers.set("authorization", `Bearer ${token}`);
+      return platformFetch(ctx, source.platform, url, { ...init, headers });
+    },
+    ctx.tokens ?? memoryTokenStore,
+  );
 }

@@ -1,5 +1,6 @@
 import type { Platform } from "../db/channels.schema";
 import type { IsoDate } from "../domain/dates";
+import type { TokenStore } from "./token-cache";
 
 /** A booking as the platform reports it, already in the engine's vocabulary. */
 export interface ChannelBooking {
@@ -56,24 +57,40 @@ export interface PlatformCredentials {
 export interface AdapterContext {
   baseUrl: string;
   credentials: PlatformCredentials;
+  /** Every platform call goes through this (the ChannelGate's rate limiter and breaker). */
   fetch: typeof fetch;
   now: () => number;
   /** Sent as Idempotency-Key where the platform honours one. */
   idempotencyKey?: string;
+  /** Where access tokens live; isolate memory when absent (the ChannelGate stores them). */
+  tokens?: TokenStore;
 }
 
 export interface PulledBookings {
   bookings: ChannelBooking[];
   /**
-   * Tell the platform these bookings are stored (Booking.com pull acknowledgement). Called only
-   * after D1 commits, with just the ones stored: an unacknowledged booking is offered again.
+   * What the platform needs to hear back once bookings are stored (Booking.com's pull
+   * acknowledgement): plain data, so it can cross from the ChannelGate to the consumer and back.
    */
-  acknowledge?: (channelBookingIds: string[]) => Promise<void>;
+  acknowledgement?: unknown;
 }
 
-export interface PushResult {
-  calls: number;
-  nights: number;
+export type NightAspect = "availability" | "price";
+
+/** One platform request of a push, planned before anything is sent. */
+export interface PlannedCall {
+  aspect: NightAspect;
+  /** The dirty dates this request brings up to date. */
+  dates: IsoDate[];
+  /** For logs: "OTA_HotelAvailNotif 2026-12-01..2026-12-31". */
+  label: string;
+  send(ctx: AdapterContext): Promise<void>;
+}
+
+export interface PushPlan {
+  calls: PlannedCall[];
+  /** Aspects of these nights the platform cannot take as mapped (e.g. prices without a rate plan). */
+  skipped: Array<{ aspect: NightAspect; reason: string }>;
 }
 
 export interface PlatformAdapter {
@@ -84,14 +101,38 @@ export interface PlatformAdapter {
   parseWebhook(body: unknown): WebhookHint;
   /** Fetch the authoritative booking(s) the hint points at. */
   fetchBookings(ctx: AdapterContext, hint: WebhookHint): Promise<PulledBookings>;
+  /** Tell the platform which bookings are stored (only those; the rest are offered again). */
+  acknowledge?(ctx: AdapterContext, acknowledgement: unknown, stored: string[]): Promise<void>;
   /** Most nights one availability call may carry. */
   readonly maxNightsPerCall: number;
-  /** Push the current state of these nights (sorted, distinct). */
-  pushAvailability(
-    ctx: AdapterContext,
+  /**
+   * Plan the fewest requests that bring these dirty nights up to date: availability for the
+   * first list, prices for the second (each sorted, distinct). Availability requests come first.
+   */
+  planPush(
     target: PushTarget,
-    nights: NightState[],
-  ): Promise<PushResult>;
+    dirty: { availability: NightState[]; price: NightState[] },
+    now: number,
+  ): PushPlan;
+}
+
+/** What crosses RPC back to a caller: errors as data, since RPC keeps only their message. */
+export type GateResult<T> =
+  | { ok: true; value: T }
+  | {
+      ok: false;
+      error: {
+        kind: PlatformErrorKind;
+        message: string;
+        status?: number;
+        retryAfterSeconds?: number;
+      };
+    };
+
+export interface PulledThroughGate {
+  bookings: ChannelBooking[];
+  /** Handed back to acknowledge() once the bookings are stored; null when none is needed. */
+  acknowledgement: unknown;
 }
 
 export type PlatformErrorKind = "transient" | "rate_limited" | "auth" | "permanent";

@@ -25,8 +25,13 @@ import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { count } from "../lib/metrics";
 import { adapterFor } from "../platforms/registry";
-import { connectionConfig } from "../domain/connection-config";
-import type { AdapterContext, ChannelBooking, WebhookHint } from "../platforms/types";
+import {
+  PlatformError,
+  type ChannelBooking,
+  type GateResult,
+  type PulledThroughGate,
+  type WebhookHint,
+} from "../platforms/types";
 import { idempotencyKeyOf, inboundMessage, type InboundMessage } from "./messages";
 import { deleteRelayed, relayOutboxFor } from "./outbox";
 import { dispositionFor, PermanentError, retryPolicyFor, type Disposition } from "./retry-policy";
@@ -352,7 +357,7 @@ async function processInbound(
     return "duplicate";
   }
   const platform = message.platform;
-  const adapter = adapterFor(platform);
+  adapterFor(platform); // a platform without an adapter fails here, before any write
   const preliminary = message.kind === "pull" ? null : hintOf(message, null);
   const resolved = await resolveConnection(env, platform, message, preliminary);
   if ("unmapped" in resolved) {
@@ -409,14 +414,17 @@ async function processInbound(
   );
 
   const hint = preliminary ?? hintOf(message, connection);
-  const config = await connectionConfig(env, connection);
-  const ctx: AdapterContext = {
-    baseUrl: config.baseUrl,
-    credentials: config.credentials,
-    fetch: deps.fetch,
-    now: deps.now,
-  };
-  const pulled = await adapter.fetchBookings(ctx, hint);
+  // The platform is called from the connection's ChannelGate: its limiter, breaker and tokens.
+  const gate = env.CHANNEL_GATE.getByName(connection.id);
+  const pulled = unwrapGate(
+    platform,
+    // RPC wraps the declared type; the value is exactly the gate's GateResult.
+    (await gate.pullBookings({
+      tenantId: connection.tenantId,
+      connectionId: connection.id,
+      hint,
+    })) as GateResult<PulledThroughGate>,
+  );
 
   const results: Array<ImportResult & { channelBookingId: string }> = [];
   const unmapped: string[] = [];
@@ -471,7 +479,17 @@ async function processInbound(
   const relayed = await relayOutboxFor(env, key);
   // Tell a pull platform we have them, only once they are stored (it re-sends until then).
   const stored = new Set(results.map((r) => r.channelBookingId));
-  if (pulled.acknowledge && stored.size > 0) await pulled.acknowledge([...stored]);
+  if (pulled.acknowledgement !== null && stored.size > 0) {
+    unwrapGate(
+      platform,
+      (await gate.acknowledge({
+        tenantId: connection.tenantId,
+        connectionId: connection.id,
+        acknowledgement: pulled.acknowledgement,
+        stored: [...stored],
+      })) as GateResult<null>,
+    );
+  }
 
   const outcome =
     results.length === 0
@@ -684,4 +702,11 @@ async function finish(
       retryCount: sync.retryCount,
     });
   }
+}
+
+/** A gate answer back into a value, or the classified PlatformError it carried. */
+function unwrapGate<T>(platform: Platform, result: GateResult<T>): T {
+  if (result.ok) return result.value;
+  const e = result.error;
+  throw new PlatformError(platform, e.kind, e.message, e.status, e.retryAfterSeconds);
 }

@@ -33,6 +33,10 @@ export type PullMessage = z.infer<typeof pullMessage>;
 export type InboundMessage = z.infer<typeof inboundMessage>;
 
 /** "These nights of this room type changed": fan out to every other connection's ChannelGate. */
+export const NIGHT_ASPECTS = ["availability", "price"] as const;
+export type NightAspect = (typeof NIGHT_ASPECTS)[number];
+const nightAspect = z.enum(NIGHT_ASPECTS);
+
 export const nightsChangedMessage = z.object({
   v: z.literal(1),
   kind: z.literal("nights.changed"),
@@ -43,6 +47,8 @@ export const nightsChangedMessage = z.object({
   sourcePlatform: platform.nullable(),
   includeSource: z.boolean(),
   causeKey: z.string(),
+  /** What changed; the gate pushes only these (a booking never re-sends prices). */
+  aspects: z.array(nightAspect).min(1).default(["availability", "price"]),
   changedAt: z.number().int(),
 });
 export type NightsChangedMessage = z.infer<typeof nightsChangedMessage>;

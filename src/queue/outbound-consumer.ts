@@ -61,6 +61,7 @@ export async function handleOutboundBatch(
               roomTypeId: parsed.data.roomTypeId,
               ranges: parsed.data.ranges,
               causeKey: parsed.data.causeKey,
+              aspects: parsed.data.aspects,
               changedAt: parsed.data.changedAt,
             }),
           ),

@@ -1,5 +1,5 @@
 import { log } from "../lib/log";
-import type { NightsChangedMessage } from "./messages";
+import type { NightAspect, NightsChangedMessage } from "./messages";
 
 interface OutboxRow {
   id: string;
@@ -11,18 +11,19 @@ interface OutboxRow {
   sourcePlatform: NightsChangedMessage["sourcePlatform"];
   includeSource: number;
   causeKey: string;
+  aspect: NightAspect;
   createdAt: number;
 }
 
 const SELECT = `SELECT id, tenant_id AS tenantId, property_id AS propertyId, room_type_id AS roomTypeId,
   start_date AS startDate, end_date AS endDate, source_platform AS sourcePlatform,
-  include_source AS includeSource, cause_key AS causeKey, created_at AS createdAt FROM outbox`;
+  include_source AS includeSource, cause_key AS causeKey, aspect, created_at AS createdAt FROM outbox`;
 
-/** Group rows into one message per (room type, source, include_source, cause). */
+/** Group rows into one message per (room type, source, include_source, cause, aspect). */
 function toMessages(rows: OutboxRow[]): NightsChangedMessage[] {
   const groups = new Map<string, NightsChangedMessage>();
   for (const r of rows) {
-    const key = [r.roomTypeId, r.sourcePlatform, r.includeSource, r.causeKey].join("|");
+    const key = [r.roomTypeId, r.sourcePlatform, r.includeSource, r.causeKey, r.aspect].join("|");
     const msg = groups.get(key) ?? {
       v: 1 as const,
       kind: "nights.changed" as const,
@@ -33,6 +34,7 @@ function toMessages(rows: OutboxRow[]): NightsChangedMessage[] {
       sourcePlatform: r.sourcePlatform,
       includeSource: r.includeSource === 1,
       causeKey: r.causeKey,
+      aspects: [r.aspect],
       changedAt: r.createdAt,
     };
     msg.ranges.push({ start: r.startDate, end: r.endDate });

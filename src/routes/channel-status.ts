@@ -132,9 +132,9 @@ async function outboundOf(
       consecutive_failures: s.consecutiveFailures,
       circuit_state: s.circuit.state,
       last_push_at: s.lastPushAt,
-      unmapped_room_types: s.pending
-        .map((p) => p.roomTypeId)
-        .filter((roomTypeId) => !mappedRoomTypes.has(roomTypeId)),
+      unmapped_room_types: [...new Set(s.pending.map((p) => p.roomTypeId))].filter(
+        (roomTypeId) => !mappedRoomTypes.has(roomTypeId),
+      ),
     };
   } catch (err) {
     log("warn", "channel_status.gate_unavailable", { connectionId, error: errorMessage(err) });

@@ -1,3 +1,4 @@
+import { pushNights } from "../support/push";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { addDays } from "../../src/domain/dates";
@@ -115,7 +116,7 @@ describe("airbnb fetchBookings", () => {
       eventType: "x",
       bookingRef: "HMABC12345",
     });
-    expect(pulled.acknowledge).toBeUndefined();
+    expect(pulled.acknowledgement).toBeUndefined();
     expect(pulled.bookings).toEqual([
       {
         platform: "airbnb",
@@ -270,7 +271,8 @@ describe("airbnb pushAvailability", () => {
       night("2026-05-04", 0, 15000),
       night("2026-05-06", 1),
     ];
-    const result = await airbnbAdapter.pushAvailability(
+    const result = await pushNights(
+      airbnbAdapter,
       { ...s.ctx, idempotencyKey: "push-9" },
       target,
       nights,
@@ -313,7 +315,7 @@ describe("airbnb pushAvailability", () => {
   it("splits into several calls beyond 50 operations", async () => {
     const s = setup(() => json({ ok: true }));
     const nights = Array.from({ length: 120 }, (_, i) => night(addDays("2026-05-01", i), i % 2));
-    const result = await airbnbAdapter.pushAvailability(s.ctx, target, nights);
+    const result = await pushNights(airbnbAdapter, s.ctx, target, nights);
     expect(result).toEqual({ calls: 3, nights: 120 });
     expect(bodies(s.apiCalls(), "/calendar").map((b) => b.operations.length)).toEqual([50, 50, 20]);
     expect(s.apiCalls().every((r) => !r.headers.has("idempotency-key"))).toBe(true);
@@ -321,7 +323,7 @@ describe("airbnb pushAvailability", () => {
 
   it("pushes nothing for no nights", async () => {
     const s = setup(() => json({ ok: true }));
-    expect(await airbnbAdapter.pushAvailability(s.ctx, target, [])).toEqual({
+    expect(await pushNights(airbnbAdapter, s.ctx, target, [])).toEqual({
       calls: 0,
       nights: 0,
     });
@@ -331,13 +333,13 @@ describe("airbnb pushAvailability", () => {
   it("429 → rate_limited with Retry-After; 503 → transient", async () => {
     const limited = setup(() => json({ error: "slow down" }, 429, { "retry-after": "7" }));
     const err = await failure(
-      airbnbAdapter.pushAvailability(limited.ctx, target, [night("2026-05-01", 1)]),
+      pushNights(airbnbAdapter, limited.ctx, target, [night("2026-05-01", 1)]),
     );
     expect([err.kind, err.retryAfterSeconds]).toEqual(["rate_limited", 7]);
     resetTokenCache();
     const down = setup(() => new Response("unavailable", { status: 503 }));
     const err2 = await failure(
-      airbnbAdapter.pushAvailability(down.ctx, target, [night("2026-05-01", 1)]),
+      pushNights(airbnbAdapter, down.ctx, target, [night("2026-05-01", 1)]),
     );
     expect(err2.kind).toBe("transient");
   });
@@ -350,9 +352,7 @@ describe("airbnb pushAvailability", () => {
       fetch: fake.fetch,
       now: clock().now,
     };
-    const err = await failure(
-      airbnbAdapter.pushAvailability(ctx, target, [night("2026-05-01", 1)]),
-    );
+    const err = await failure(pushNights(airbnbAdapter, ctx, target, [night("2026-05-01", 1)]));
     expect(err.kind).toBe("auth");
     expect(err.message).not.toContain("ab-secret");
   });

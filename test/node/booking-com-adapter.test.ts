@@ -1,3 +1,4 @@
+import { pushNights } from "../support/push";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { addDays } from "../../src/domain/dates";
@@ -144,10 +145,15 @@ describe("booking_com fetchBookings", () => {
     );
     expect(pull.headers.get("authorization")).toBe("Bearer jwt-1");
 
-    expect(pulled.acknowledge).toBeTypeOf("function");
-    await pulled.acknowledge!([]);
+    expect(pulled.acknowledgement).toBeDefined();
+    await bookingComAdapter.acknowledge!(s.ctx, pulled.acknowledgement, []);
     expect(s.apiCalls()).toHaveLength(1); // nothing stored, nothing acknowledged
-    await pulled.acknowledge!(["0042", "43", "43-2", "44"]);
+    await bookingComAdapter.acknowledge!(s.ctx, pulled.acknowledgement, [
+      "0042",
+      "43",
+      "43-2",
+      "44",
+    ]);
     const ack = s.apiCalls()[1]!;
     expect([ack.method, ack.url.pathname, ack.headers.get("content-type")]).toEqual([
       "POST",
@@ -160,7 +166,7 @@ describe("booking_com fetchBookings", () => {
     expect(s.minted()).toBe(1);
 
     // A multi-room reservation with a room not stored (e.g. unmapped) stays unacknowledged.
-    await pulled.acknowledge!(["0042", "43"]);
+    await bookingComAdapter.acknowledge!(s.ctx, pulled.acknowledgement, ["0042", "43"]);
     const partial = s.apiCalls()[2]!;
     expect([...partial.body.matchAll(/ResID_Value="([^"]+)"/g)].map((m) => m[1])).toEqual(["0042"]);
   });
@@ -190,7 +196,9 @@ describe("booking_com fetchBookings", () => {
       eventType: "x",
       externalPropertyId: "555",
     });
-    const err = await failure(pulled.acknowledge!(["0042"]));
+    const err = await failure(
+      bookingComAdapter.acknowledge!(s.ctx, pulled.acknowledgement, ["0042"]),
+    );
     expect(err.kind).toBe("permanent");
     expect(err.message).toContain("392 INVALID_RESERVATION");
   });
@@ -232,7 +240,8 @@ describe("booking_com pushAvailability", () => {
       priceMinor: 10000,
       currency: "EUR",
     }));
-    const result = await bookingComAdapter.pushAvailability(
+    const result = await pushNights(
+      bookingComAdapter,
       { ...s.ctx, idempotencyKey: "k" },
       target,
       input,
@@ -264,7 +273,8 @@ describe("booking_com pushAvailability", () => {
 
   it("does not send dates more than a day in the past", async () => {
     const s = setup((req) => xml(SUCCESS(req.url.pathname.split("/").pop() + "RS")));
-    const result = await bookingComAdapter.pushAvailability(
+    const result = await pushNights(
+      bookingComAdapter,
       s.ctx,
       target,
       nights("2026-03-05", 10, () => ({})),
@@ -280,7 +290,8 @@ describe("booking_com pushAvailability", () => {
       ),
     );
     const err = await failure(
-      bookingComAdapter.pushAvailability(
+      pushNights(
+        bookingComAdapter,
         s.ctx,
         target,
         nights(today, 2, () => ({})),
@@ -293,7 +304,8 @@ describe("booking_com pushAvailability", () => {
   it("prices without a rate plan: availability still goes out, then a permanent error", async () => {
     const s = setup((req) => xml(SUCCESS(req.url.pathname.split("/").pop() + "RS")));
     const err = await failure(
-      bookingComAdapter.pushAvailability(
+      pushNights(
+        bookingComAdapter,
         s.ctx,
         { externalPropertyId: "555", externalRoomId: "77" },
         nights(today, 2, () => ({ priceMinor: 5000, currency: "EUR" })),
@@ -315,12 +327,14 @@ describe("booking_com pushAvailability", () => {
       }
       return xml(SUCCESS(req.url.pathname.split("/").pop() + "RS"));
     });
-    await bookingComAdapter.pushAvailability(
+    await pushNights(
+      bookingComAdapter,
       s.ctx,
       target,
       nights(today, 2, () => ({})),
     );
-    await bookingComAdapter.pushAvailability(
+    await pushNights(
+      bookingComAdapter,
       s.ctx,
       target,
       nights(today, 2, () => ({})),
@@ -343,7 +357,8 @@ describe("booking_com pushAvailability", () => {
     const kinds: string[] = [];
     for (let i = 0; i < 40; i++) {
       const err = await failure(
-        bookingComAdapter.pushAvailability(
+        pushNights(
+          bookingComAdapter,
           s.ctx,
           target,
           nights(today, 1, () => ({})),

@@ -1,3 +1,4 @@
+import { pushNights } from "../support/push";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { airbnbAdapter } from "../../src/platforms/airbnb/adapter";
@@ -167,7 +168,8 @@ describe("airbnb adapter ↔ sandbox", () => {
       ...(i >= 3 ? { priceMinor: 15050, currency: "EUR" } : {}),
     }));
     const t = traced({ idempotencyKey: `push-${listing}` });
-    const result = await airbnbAdapter.pushAvailability(
+    const result = await pushNights(
+      airbnbAdapter,
       t.ctx,
       { externalPropertyId: "host", externalRoomId: listing },
       nights,
@@ -186,7 +188,8 @@ describe("airbnb adapter ↔ sandbox", () => {
     expect(days.slice(3).map((d) => d.price)).toEqual(["150.50", "150.50", "150.50"]);
 
     // Re-opening the closed nights is read back too.
-    await airbnbAdapter.pushAvailability(
+    await pushNights(
+      airbnbAdapter,
       traced().ctx,
       { externalPropertyId: "host", externalRoomId: listing },
       [
@@ -202,14 +205,12 @@ describe("airbnb adapter ↔ sandbox", () => {
   it("429 → rate_limited with the sandbox's Retry-After", async () => {
     const listing = await newListing();
     const t = traced();
-    await airbnbAdapter.pushAvailability(
-      t.ctx,
-      { externalPropertyId: "h", externalRoomId: listing },
-      [{ date: addDaysUtc(60), available: 1 }],
-    ); // token minted before the fault, so the fault hits the calendar call
+    await pushNights(airbnbAdapter, t.ctx, { externalPropertyId: "h", externalRoomId: listing }, [
+      { date: addDaysUtc(60), available: 1 },
+    ]); // token minted before the fault, so the fault hits the calendar call
     await sandbox("POST", "/_sandbox/airbnb/faults", { rate_limit_next: 1, retry_after: 7 });
     const err = await failure(
-      airbnbAdapter.pushAvailability(t.ctx, { externalPropertyId: "h", externalRoomId: listing }, [
+      pushNights(airbnbAdapter, t.ctx, { externalPropertyId: "h", externalRoomId: listing }, [
         { date: addDaysUtc(60), available: 0 },
       ]),
     );
@@ -220,7 +221,8 @@ describe("airbnb adapter ↔ sandbox", () => {
     const listing = await newListing();
     await sandbox("POST", "/_sandbox/airbnb/faults", { fail_next: 1, fail_status: 503 });
     const err = await failure(
-      airbnbAdapter.pushAvailability(
+      pushNights(
+        airbnbAdapter,
         traced().ctx,
         { externalPropertyId: "h", externalRoomId: listing },
         [{ date: addDaysUtc(61), available: 0 }],
@@ -238,7 +240,8 @@ describe("airbnb adapter ↔ sandbox", () => {
       first = false;
       return Response.json({ access_token: "revoked-token", expires_in: 3600 });
     });
-    const result = await airbnbAdapter.pushAvailability(
+    const result = await pushNights(
+      airbnbAdapter,
       t.ctx,
       { externalPropertyId: "h", externalRoomId: listing },
       [{ date: addDaysUtc(62), available: 0 }],

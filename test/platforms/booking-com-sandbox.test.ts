@@ -1,3 +1,4 @@
+import { pushNights } from "../support/push";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { bookingComAdapter } from "../../src/platforms/booking-com/adapter";
@@ -96,7 +97,7 @@ describe("booking_com adapter ↔ sandbox", () => {
       currency: "EUR",
     }));
     const t = traced({ idempotencyKey: `push-${r.room}` });
-    const result = await bookingComAdapter.pushAvailability(t.ctx, r.target, nights);
+    const result = await pushNights(bookingComAdapter, t.ctx, r.target, nights);
     expect(result).toEqual({ calls: 4, nights: 40 });
     expect(t.calls.map((c) => `${c.method} ${c.path} ${c.status}`)).toEqual([
       "POST /booking_com/oauth/token 200",
@@ -144,13 +145,15 @@ describe("booking_com adapter ↔ sandbox", () => {
       }),
     ]);
     expect(pulled.bookings[0]!.revision).toBeGreaterThan(Date.parse("2025-01-01"));
-    expect(pulled.acknowledge).toBeTypeOf("function");
+    expect(pulled.acknowledgement).toBeDefined();
 
     // Until acknowledged, the reservation is offered again on the next pull.
     const again = await bookingComAdapter.fetchBookings(traced().ctx, hint);
     expect(again.bookings.map((b) => b.channelBookingId)).toEqual([reservation.reservation_id]);
 
-    await pulled.acknowledge!([reservation.reservation_id]);
+    await bookingComAdapter.acknowledge!(traced().ctx, pulled.acknowledgement, [
+      reservation.reservation_id,
+    ]);
     expect(await bookingComAdapter.fetchBookings(traced().ctx, hint)).toEqual({ bookings: [] });
 
     // A cancellation is a new pending change.
@@ -162,18 +165,18 @@ describe("booking_com adapter ↔ sandbox", () => {
     expect(cancelled.bookings.map((b) => [b.channelBookingId, b.status])).toEqual([
       [reservation.reservation_id, "cancelled"],
     ]);
-    await cancelled.acknowledge!([reservation.reservation_id]);
+    await bookingComAdapter.acknowledge!(traced().ctx, cancelled.acknowledgement, [
+      reservation.reservation_id,
+    ]);
     expect(await bookingComAdapter.fetchBookings(traced().ctx, hint)).toEqual({ bookings: [] });
   });
 
   it("an OTA <Errors> answer is permanent and names the code", async () => {
     const r = await newRoom(1);
     const err = await failure(
-      bookingComAdapter.pushAvailability(
-        traced().ctx,
-        { ...r.target, externalRoomId: "999999999" },
-        [{ date: addDaysUtc(5), available: 1 }],
-      ),
+      pushNights(bookingComAdapter, traced().ctx, { ...r.target, externalRoomId: "999999999" }, [
+        { date: addDaysUtc(5), available: 1 },
+      ]),
     );
     expect(err.kind).toBe("permanent");
     expect(err.message).toContain("INVALID_ROOM_TYPE");
@@ -182,17 +185,15 @@ describe("booking_com adapter ↔ sandbox", () => {
   it("429 → rate_limited with Retry-After; 503 → transient", async () => {
     const r = await newRoom(1);
     const t = traced();
-    await bookingComAdapter.pushAvailability(t.ctx, r.target, [
-      { date: addDaysUtc(6), available: 1 },
-    ]);
+    await pushNights(bookingComAdapter, t.ctx, r.target, [{ date: addDaysUtc(6), available: 1 }]);
     await sandbox("POST", "/_sandbox/booking_com/faults", { rate_limit_next: 1, retry_after: 7 });
     const limited = await failure(
-      bookingComAdapter.pushAvailability(t.ctx, r.target, [{ date: addDaysUtc(6), available: 0 }]),
+      pushNights(bookingComAdapter, t.ctx, r.target, [{ date: addDaysUtc(6), available: 0 }]),
     );
     expect([limited.kind, limited.retryAfterSeconds]).toEqual(["rate_limited", 7]);
     await sandbox("POST", "/_sandbox/booking_com/faults", { fail_next: 1, fail_status: 503 });
     const down = await failure(
-      bookingComAdapter.pushAvailability(t.ctx, r.target, [{ date: addDaysUtc(6), available: 0 }]),
+      pushNights(bookingComAdapter, t.ctx, r.target, [{ date: addDaysUtc(6), available: 0 }]),
     );
     expect(down.kind).toBe("transient");
   });
@@ -205,7 +206,7 @@ describe("booking_com adapter ↔ sandbox", () => {
       first = false;
       return Response.json({ access_token: "revoked-jwt", expires_in: 3600 });
     });
-    const result = await bookingComAdapter.pushAvailability(t.ctx, r.target, [
+    const result = await pushNights(bookingComAdapter, t.ctx, r.target, [
       { date: addDaysUtc(7), available: 0 },
     ]);
     expect(result).toEqual({ calls: 1, nights: 1 });

@@ -1,22 +1,18 @@
 import { z } from "zod";
-import { isIsoDate } from "../../domain/dates";
+import { addDays, isIsoDate } from "../../domain/dates";
 import { joinUrl, readJson } from "../http";
 import { decimalToMinor, minorToDecimal } from "../money";
 import { packRuns, runsOf, type CallLimits, type Run } from "../runs";
-import {
-  authorisedFetch,
-  currentRefreshToken,
-  rememberRefreshToken,
-  requestToken,
-  type TokenSource,
-} from "../token-cache";
+import { authorisedFetch, memoryTokenStore, requestToken, type TokenSource } from "../token-cache";
 import {
   PlatformError,
   type AdapterContext,
   type ChannelBooking,
   type NightState,
+  type PlannedCall,
   type PlatformAdapter,
   type PulledBookings,
+  type PushPlan,
   type PushTarget,
   type WebhookHint,
 } from "../types";
@@ -101,6 +97,7 @@ export function toChannelBooking(r: AirbnbReservation): ChannelBooking | null {
 function tokenSource(ctx: AdapterContext): TokenSource {
   const { clientId, clientSecret, refreshToken, account } = ctx.credentials;
   const key = { platform: PLATFORM, baseUrl: ctx.baseUrl, clientId, account };
+  const store = ctx.tokens ?? memoryTokenStore;
   return {
     ...key,
     now: ctx.now,
@@ -111,9 +108,10 @@ function tokenSource(ctx: AdapterContext): TokenSource {
         client_id: clientId,
         client_secret: clientSecret,
         // Airbnb may rotate the refresh token on every use: send the newest one known.
-        refresh_token: currentRefreshToken(key, refreshToken),
+        refresh_token: await store.currentRefreshToken(key, refreshToken),
       });
-      if (grant.refreshToken) rememberRefreshToken(key, refreshToken, grant.refreshToken);
+      if (grant.refreshToken)
+        await store.rememberRefreshToken(key, refreshToken, grant.refreshToken);
       return grant;
     },
   };
@@ -202,30 +200,46 @@ function availabilityOf(night: NightState): Availability {
   return night.available > 0 ? "available" : "unavailable";
 }
 
-async function pushAvailability(
-  ctx: AdapterContext,
+/**
+ * Calendar requests first (a sold night closes before any price moves), then pricing. Each
+ * request carries up to 50 runs, so a year of scattered changes is a handful of calls.
+ */
+function planPush(
   target: PushTarget,
-  nights: NightState[],
-): Promise<{ calls: number; nights: number }> {
+  dirty: { availability: NightState[]; price: NightState[] },
+): PushPlan {
   const listing = encodeURIComponent(target.externalRoomId);
-  const bodies = [
-    ...calendarCalls(nights).map((operations) => ({ path: "calendar", operations })),
-    ...pricingCalls(nights).map((operations) => ({ path: "pricing", operations })),
-  ];
-  let n = 0;
-  for (const { path, operations } of bodies) {
-    n += 1;
-    const headers = new Headers({ "content-type": "application/json" });
-    // Numbered per call so a retried push reuses the same keys and Airbnb can drop repeats.
-    if (ctx.idempotencyKey) headers.set("idempotency-key", `${ctx.idempotencyKey}-${n}`);
-    const url = joinUrl(ctx.baseUrl, `/v2/listings/${listing}/${path}`);
-    await apiFetch(ctx, url, {
-      method: "PUT",
-      headers,
-      body: JSON.stringify({ operations }),
-    });
-  }
-  return { calls: n, nights: nights.length };
+  const call = (
+    aspect: PlannedCall["aspect"],
+    path: "calendar" | "pricing",
+    operations: Array<{ start_date: string; end_date: string }>,
+  ): PlannedCall => {
+    const dates = operations.flatMap((o) => datesOf(o.start_date, o.end_date));
+    return {
+      aspect,
+      dates,
+      label: `PUT ${path} ${operations[0]?.start_date}..${operations.at(-1)?.end_date} (${operations.length} ops)`,
+      send: async (ctx) => {
+        const headers = new Headers({ "content-type": "application/json" });
+        if (ctx.idempotencyKey) headers.set("idempotency-key", ctx.idempotencyKey);
+        const url = joinUrl(ctx.baseUrl, `/v2/listings/${listing}/${path}`);
+        await apiFetch(ctx, url, { method: "PUT", headers, body: JSON.stringify({ operations }) });
+      },
+    };
+  };
+  return {
+    calls: [
+      ...calendarCalls(dirty.availability).map((ops) => call("availability", "calendar", ops)),
+      ...pricingCalls(dirty.price).map((ops) => call("price", "pricing", ops)),
+    ],
+    skipped: [],
+  };
+}
+
+function datesOf(start: string, end: string): string[] {
+  const out: string[] = [];
+  for (let d = start; d <= end; d = addDays(d, 1)) out.push(d);
+  return out;
 }
 
 export const airbnbAdapter: PlatformAdapter = {
@@ -234,5 +248,5 @@ export const airbnbAdapter: PlatformAdapter = {
   maxNightsPerCall: MAX_NIGHTS_PER_CALL,
   parseWebhook,
   fetchBookings,
-  pushAvailability,
+  planPush,
 };

@@ -8,9 +8,10 @@ import {
   PlatformError,
   type AdapterContext,
   type NightState,
+  type PlannedCall,
   type PlatformAdapter,
   type PulledBookings,
-  type PushResult,
+  type PushPlan,
   type PushTarget,
   type WebhookHint,
 } from "../types";
@@ -23,6 +24,7 @@ import {
   parseOtaResponse,
   type AriTarget,
   type OtaHeader,
+  type PulledReservation,
   type RateAmount,
 } from "./ota-xml";
 
@@ -136,25 +138,42 @@ async function fetchBookings(ctx: AdapterContext, hint: WebhookHint): Promise<Pu
     log("warn", "booking_com.reservations_unreadable", { hotelId, rejected: parsed.rejected });
   }
   if (parsed.reservations.length === 0) return { bookings: parsed.bookings };
-  const reservations = parsed.reservations;
-  return {
-    bookings: parsed.bookings,
-    acknowledge: async (stored) => {
-      // A reservation is acknowledged only once every room of it is stored; otherwise Booking.com
-      // offers it again and the stored rooms re-import as duplicates.
-      const done = new Set(stored);
-      const acks = reservations.filter((r) => r.channelBookingIds.every((id) => done.has(id)));
-      if (acks.length === 0) return;
-      await postOta(ctx, "OTA_HotelResNotifRS", buildHotelResNotifRS(acks, header(ctx, 1)), false);
-    },
-  };
+  return { bookings: parsed.bookings, acknowledgement: { reservations: parsed.reservations } };
 }
 
-function header(ctx: AdapterContext, n: number): OtaHeader {
+const acknowledgementSchema = z.object({
+  reservations: z.array(
+    z.object({
+      reservationId: z.string(),
+      hotelCode: z.string(),
+      channelBookingIds: z.array(z.string()),
+    }),
+  ),
+});
+
+/**
+ * A reservation is acknowledged only once every room of it is stored; otherwise Booking.com
+ * offers it again and the stored rooms re-import as duplicates (which the import ignores).
+ */
+async function acknowledge(
+  ctx: AdapterContext,
+  acknowledgement: unknown,
+  stored: string[],
+): Promise<void> {
+  const { reservations } = acknowledgementSchema.parse(acknowledgement);
+  const done = new Set(stored);
+  const acks: PulledReservation[] = reservations.filter((r) =>
+    r.channelBookingIds.every((id) => done.has(id)),
+  );
+  if (acks.length === 0) return;
+  await postOta(ctx, "OTA_HotelResNotifRS", buildHotelResNotifRS(acks, header(ctx)), false);
+}
+
+function header(ctx: AdapterContext): OtaHeader {
   return {
     timeStamp: new Date(ctx.now()).toISOString(),
-    // Numbered per request, so each request of one push is told apart and a retry repeats it.
-    ...(ctx.idempotencyKey ? { echoToken: `${ctx.idempotencyKey}-${n}` } : {}),
+    // The gate's key names the request's content, so a retry repeats it and others differ.
+    ...(ctx.idempotencyKey ? { echoToken: ctx.idempotencyKey } : {}),
   };
 }
 
@@ -188,46 +207,53 @@ export function rateWindows(nights: readonly NightState[]): Run<RateAmount>[][] 
   );
 }
 
-async function pushAvailability(
-  ctx: AdapterContext,
+/**
+ * One OTA_HotelAvailNotif per ≤31-day window of dirty availability, then one
+ * OTA_HotelRateAmountNotif per window of dirty prices (on the room's mapped rate plan). Dates
+ * Booking.com would refuse (more than a day in the past) are left out; the gate lets them age out.
+ */
+function planPush(
   target: PushTarget,
-  nights: NightState[],
-): Promise<PushResult> {
-  const cutoff = earliestAcceptedDate(ctx.now());
-  const sendable = nights.filter((n) => n.date >= cutoff);
+  dirty: { availability: NightState[]; price: NightState[] },
+  now: number,
+): PushPlan {
+  const cutoff = earliestAcceptedDate(now);
+  const sendable = (nights: NightState[]) => nights.filter((n) => n.date >= cutoff);
   const ari: AriTarget = {
     hotelCode: target.externalPropertyId,
     invTypeCode: target.externalRoomId,
     ratePlanCode: target.externalRatePlanId,
   };
-  const requests: Array<{ message: string; build: (h: OtaHeader) => string }> = [];
-  for (const runs of availabilityWindows(sendable)) {
-    requests.push({
-      message: "OTA_HotelAvailNotif",
-      build: (h) => buildHotelAvailNotifRQ(ari, runs, h),
-    });
-  }
-  const rates = rateWindows(sendable);
+  const call = (
+    aspect: PlannedCall["aspect"],
+    message: string,
+    runs: Run<unknown>[],
+    build: (h: OtaHeader) => string,
+  ): PlannedCall => ({
+    aspect,
+    dates: runs.flatMap((r) => Array.from({ length: r.nights }, (_, i) => addDays(r.start, i))),
+    label: `${message} ${runs[0]?.start}..${runs.at(-1)?.end}`,
+    send: (ctx) => postOta(ctx, message, build(header(ctx)), true),
+  });
+  const calls: PlannedCall[] = availabilityWindows(sendable(dirty.availability)).map((runs) =>
+    call("availability", "OTA_HotelAvailNotif", runs, (h) => buildHotelAvailNotifRQ(ari, runs, h)),
+  );
+  const skipped: PushPlan["skipped"] = [];
+  const rates = rateWindows(sendable(dirty.price));
   const ratePlanCode = target.externalRatePlanId;
-  if (ratePlanCode) {
+  // Prices live on a rate plan, and guessing one could overwrite a plan the hotel did not map.
+  if (rates.length > 0 && !ratePlanCode) {
+    skipped.push({ aspect: "price", reason: "prices need the room's rate plan mapping" });
+  } else if (ratePlanCode) {
     for (const runs of rates) {
-      requests.push({
-        message: "OTA_HotelRateAmountNotif",
-        build: (h) => buildHotelRateAmountNotifRQ({ ...ari, ratePlanCode }, runs, h),
-      });
+      calls.push(
+        call("price", "OTA_HotelRateAmountNotif", runs, (h) =>
+          buildHotelRateAmountNotifRQ({ ...ari, ratePlanCode }, runs, h),
+        ),
+      );
     }
   }
-  let n = 0;
-  for (const { message, build } of requests) {
-    n += 1;
-    await postOta(ctx, message, build(header(ctx, n)), true);
-  }
-  // Prices live on a rate plan, and guessing one could overwrite a plan the hotel did not map.
-  // Availability went out first: closing sold nights matters more than prices.
-  if (rates.length > 0 && !ratePlanCode) {
-    throw new PlatformError(PLATFORM, "permanent", "prices need the room's rate plan mapping");
-  }
-  return { calls: n, nights: sendable.length };
+  return { calls, skipped };
 }
 
 export const bookingComAdapter: PlatformAdapter = {
@@ -236,5 +262,6 @@ export const bookingComAdapter: PlatformAdapter = {
   maxNightsPerCall: MAX_DAYS_PER_CALL,
   parseWebhook,
   fetchBookings,
-  pushAvailability,
+  acknowledge,
+  planPush,
 };

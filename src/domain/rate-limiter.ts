@@ -1,0 +1,186 @@
+/**
+ * The per-connection rate limiter of the ChannelGate: a token bucket whose tokens come back one
+ * window after the call that spent them finished. That makes it a rolling window, never more than
+ * `capacity` (in calls, or credits for Beds24) in any `windowMs` as the platform counts them:
+ * a call reaches the platform no later than its answer comes back, and the next call leaves no
+ * earlier than that plus the window, whatever the network latency in between.
+ *
+ * The platform knows better than this estimate, so what it says overrides it: `Retry-After`
+ * blocks calls until then, quota headers (Beds24: remaining credits and seconds to reset) cap
+ * what is left, and the real cost of a call (`x-request-cost`) replaces the estimated one.
+ *
+ * Pure: state in, state out, time passed in. The gate keeps the state in its SQLite storage.
+ */
+
+export interface RateLimit {
+  /** Calls (or credits) allowed in any rolling window. */
+  capacity: number;
+  windowMs: number;
+  /** Share of the capacity kept for inbound calls (fetching a new booking beats a push). */
+  reserve: number;
+}
+
+export interface Spend {
+  id: string;
+  /** When the call finished (or, while in flight, started): its tokens return at + windowMs. */
+  at: number;
+  cost: number;
+}
+
+export interface Quota {
+  /** What the platform said was left, and when it said so. */
+  remaining: number;
+  observedAt: number;
+  resetsAt: number;
+}
+
+export interface LimiterState {
+  spends: Spend[];
+  /** No call before this (Retry-After, or a 429 without one). */
+  blockedUntil: number;
+  quota: Quota | null;
+}
+
+export const EMPTY_LIMITER: LimiterState = { spends: [], blockedUntil: 0, quota: null };
+
+export type Priority = "inbound" | "outbound";
+
+/** Drop spends whose tokens are back and a quota the platform has reset. */
+export function prune(state: LimiterState, limit: RateLimit, now: number): LimiterState {
+  const spends = state.spends.filter((s) => s.at > now - limit.windowMs);
+  const quota = state.quota && now < state.quota.resetsAt ? state.quota : null;
+  return { spends, blockedUntil: state.blockedUntil, quota };
+}
+
+/** Tokens free now for a call of this priority (outbound leaves the reserve untouched). */
+export function available(
+  state: LimiterState,
+  limit: RateLimit,
+  now: number,
+  priority: Priority = "outbound",
+): number {
+  const s = prune(state, limit, now);
+  const spent = sum(s.spends.map((x) => x.cost));
+  let free = limit.capacity - spent;
+  if (s.quota) {
+    const since = sum(s.spends.filter((x) => x.at >= s.quota!.observedAt).map((x) => x.cost));
+    free = Math.min(free, s.quota.remaining - since);
+  }
+  const reserve = priority === "outbound" ? reserveOf(limit) : 0;
+  return free - reserve;
+}
+
+export function reserveOf(limit: RateLimit): number {
+  if (limit.reserve <= 0 || limit.capacity < 2) return 0;
+  return Math.max(1, Math.floor(limit.capacity * limit.reserve));
+}
+
+/**
+ * How long until a call costing `cost` may leave: 0 means now. Waits for Retry-After, then for
+ * enough spends to age out of the window (or for the platform's quota to reset).
+ */
+export function waitMs(
+  state: LimiterState,
+  limit: RateLimit,
+  cost: number,
+  now: number,
+  priority: Priority = "outbound",
+): number {
+  if (now < state.blockedUntil) return state.blockedUntil - now;
+  if (available(state, limit, now, priority) >= cost) return 0;
+  // Try the moments tokens come back, in order; the first where the call fits is the answer.
+  const s = prune(state, limit, now);
+  const moments = [
+    ...s.spends.map((x) => x.at + limit.windowMs),
+    ...(s.quota ? [s.quota.resetsAt] : []),
+  ].sort((a, b) => a - b);
+  for (const t of moments) {
+    if (t <= now) continue;
+    if (available(state, limit, t, priority) >= cost) return t - now;
+  }
+  // Never fits (cost above capacity): one full window, then the call goes alone.
+  return limit.windowMs;
+}
+
+/** Take the tokens for a call that is leaving now (recorded at its start until it finishes). */
+export function take(
+  state: LimiterState,
+  limit: RateLimit,
+  spend: Spend,
+  now: number,
+): LimiterState {
+  const s = prune(state, limit, now);
+  return { ...s, spends: [...s.spends, spend] };
+}
+
+export interface CallOutcome {
+  /** When the answer came back (or the call was given up). */
+  finishedAt: number;
+  /** HTTP status, when there was an answer. */
+  status?: number;
+  /** Seconds the platform asked us to wait (Retry-After), if it did. */
+  retryAfterSeconds?: number;
+  /** Credits the call really cost (x-request-cost). */
+  cost?: number;
+  /** Credits left and seconds until the platform's window resets (x-five-min-limit-*). */
+  remaining?: number;
+  resetsInSeconds?: number;
+}
+
+/** Settle a call: its tokens return one window after it finished; the platform's word wins. */
+export function settle(
+  state: LimiterState,
+  limit: RateLimit,
+  spendId: string,
+  outcome: CallOutcome,
+): LimiterState {
+  const now = outcome.finishedAt;
+  const spends = state.spends.map((s) =>
+    s.id === spendId
+      ? { ...s, at: Math.max(s.at, now), cost: outcome.cost !== undefined ? outcome.cost : s.cost }
+      : s,
+  );
+  let blockedUntil = state.blockedUntil;
+  if (outcome.retryAfterSeconds !== undefined) {
+    blockedUntil = Math.max(blockedUntil, now + outcome.retryAfterSeconds * 1000);
+  } else if (outcome.status === 429) {
+    // Told to slow down without a time: our estimate was wrong, so wait a whole window.
+    blockedUntil = Math.max(blockedUntil, now + limit.windowMs);
+  }
+  let quota = state.quota;
+  if (outcome.remaining !== undefined) {
+    const resetsAt =
+      outcome.resetsInSeconds !== undefined
+        ? now + outcome.resetsInSeconds * 1000
+        : now + limit.windowMs;
+    // The platform's count already includes this call, so spends from here on are new.
+    quota = { remaining: outcome.remaining, observedAt: now + 1, resetsAt };
+  }
+  return prune({ spends, blockedUntil, quota }, limit, now);
+}
+
+/** Read the platform's limit headers (lower-case names; costs may be fractional). */
+export function limitHeaders(
+  headers: Headers,
+): Pick<CallOutcome, "cost" | "remaining" | "resetsInSeconds"> {
+  const num = (name: string): number | undefined => {
+    const raw = headers.get(name);
+    if (raw === null || raw.trim() === "") return undefined;
+    const n = Number(raw);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+  };
+  const out: Pick<CallOutcome, "cost" | "remaining" | "resetsInSeconds"> = {};
+  const cost = num("x-request-cost");
+  const remaining = num("x-five-min-limit-remaining");
+  const resets = num("x-five-min-limit-resets-in");
+  if (cost !== undefined) out.cost = cost;
+  if (remaining !== undefined) out.remaining = remaining;
+  if (resets !== undefined) out.resetsInSeconds = resets;
+  return out;
+}
+
+function sum(xs: number[]): number {
+  let t = 0;
+  for (const x of xs) t += x;
+  return t;
+}
