@@ -128,6 +128,8 @@ interface PendingRow extends Record<string, SqlStorageValue> {
 const FLUSH = "flush";
 const RETRY_CAP_SECONDS = 300;
 const PERMANENT_RETRY_SECONDS = 900;
+/** Longest an inbound call waits inside the gate before it is handed back as deferred. */
+const INBOUND_MAX_WAIT_MS = 2_000;
 /** How long a running job is considered taken before it is due again. */
 const JOB_LEASE_MS = 60_000;
 
@@ -244,6 +246,9 @@ export class ChannelGate extends DurableObject<Env> {
       }
     }
     if (marked > 0) {
+      // The connection's own coalescing window, read once; every flush refreshes it.
+      if (this.getMeta("coalesce") === null)
+        await this.loadForCall(input.tenantId, input.connectionId);
       if (this.getMeta("pending_since") === null) this.setMeta("pending_since", now);
       this.setMeta("last_mark_at", now);
       // A running flush schedules the next one itself when it ends.
@@ -410,15 +415,31 @@ export class ChannelGate extends DurableObject<Env> {
     priority: Priority,
   ): typeof fetch {
     return async (input, init) => {
-      const now = this.clock();
-      const p = permit(this.loadBreaker(), settings.breaker, now);
-      if (!p.allowed) {
-        throw new GateDeferral(connection.platform, now + p.retryInMs, "circuit_open", now);
+      // Inbound calls (a new booking to fetch) may wait here a little for a token or for the
+      // half-open probe to report; pushes never wait in memory: the alarm comes back for them.
+      const giveUpAt = Date.now() + (priority === "inbound" ? INBOUND_MAX_WAIT_MS : 0);
+      let now = this.clock();
+      let p = permit(this.loadBreaker(), settings.breaker, now);
+      for (;;) {
+        const wait = p.allowed
+          ? waitMs(this.loadLimiter(), settings.rateLimit, 1, now, priority)
+          : p.retryInMs;
+        if (wait <= 0) break;
+        const probing = !p.allowed && p.breaker.state === "half_open";
+        const pause = probing ? 50 : wait;
+        if (Date.now() + pause > giveUpAt) {
+          throw new GateDeferral(
+            connection.platform,
+            now + wait,
+            p.allowed ? "rate_limit" : "circuit_open",
+            now,
+          );
+        }
+        await scheduler.wait(pause);
+        now = this.clock();
+        p = permit(this.loadBreaker(), settings.breaker, now);
       }
-      const wait = waitMs(this.loadLimiter(), settings.rateLimit, 1, now, priority);
-      if (wait > 0) {
-        throw new GateDeferral(connection.platform, now + wait, "rate_limit", now);
-      }
+      if (!p.allowed) throw new Error("unreachable: a refused permit always waits or defers");
       await this.saveBreaker(p.breaker, connection);
       const spendId = newId("call");
       this.saveLimiter(

@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateApiToken, hashApiToken } from "../src/auth/tokens";
@@ -22,6 +23,14 @@ interface Pending {
   attempts: number;
 }
 
+/**
+ * The queue's clock as the soak sees it: redeliveries come after the delay the consumer asked for,
+ * so each round of retries moves this virtual time on by the longest delay of the round. The
+ * connection's ChannelGate (breaker, limiter) runs on it too.
+ */
+let aheadMs = 0;
+let longestDelay = 0;
+
 /** One queue delivery of a batch through the real consumer, recording ack or retry per message. */
 async function deliverBatch(batch: Pending[]) {
   const outcome = new Map<Pending, "ack" | "retry">();
@@ -31,7 +40,10 @@ async function deliverBatch(batch: Pending[]) {
     attempts: p.attempts,
     body: p.body,
     ack: () => outcome.set(p, "ack"),
-    retry: () => outcome.set(p, "retry"),
+    retry: (opts?: { delaySeconds?: number }) => {
+      longestDelay = Math.max(longestDelay, opts?.delaySeconds ?? 0);
+      outcome.set(p, "retry");
+    },
   }));
   await handleInboundBatch(
     { queue: "inbound", messages, ackAll() {}, retryAll() {} } as unknown as MessageBatch<unknown>,
@@ -43,6 +55,9 @@ async function deliverBatch(batch: Pending[]) {
 describe("soak: 500 syncs against a sandbox failing 30 % of calls", () => {
   it("ends with every event applied and none lost", { timeout: 240_000 }, async () => {
     const p = await seedPortfolio();
+    await runInDurableObject(env.CHANNEL_GATE.getByName(p.airbnb.connectionId), (gate) => {
+      (gate as unknown as { clock: () => number }).clock = () => Date.now() + aheadMs;
+    });
     const token = generateApiToken();
     await env.DB.prepare(
       `INSERT INTO api_tokens (id, tenant_id, name, role, token_hash, token_prefix, created_at) VALUES (?, ?, 'soak', 'admin', ?, ?, ?)`,
@@ -105,6 +120,8 @@ describe("soak: 500 syncs against a sandbox failing 30 % of calls", () => {
           }
         }
         queue = next;
+        aheadMs += longestDelay * 1000;
+        longestDelay = 0;
       }
     }
     // A few events meet an outage long enough to exhaust their retries; the rest a flaky platform.
@@ -141,8 +158,10 @@ describe("soak: 500 syncs against a sandbox failing 30 % of calls", () => {
     const failedShare =
       sandboxLog.requests.filter((r) => r.status >= 500).length / sandboxLog.requests.length;
 
-    // The platform heals; an operator retries every dead letter through the API.
+    // The platform heals; an operator retries every dead letter through the API, once the
+    // breaker (if the flaky platform opened it) is due to let a probe through again.
     await sandbox("DELETE", "/_sandbox/airbnb/faults");
+    aheadMs += 120_000;
     const dead = await env.DB.prepare(
       `SELECT id FROM dead_letters WHERE tenant_id = ? AND resolved_at IS NULL`,
     )
