@@ -7,6 +7,13 @@ import {
   type Platform,
 } from "../db/channels.schema";
 import { SYNC_STATUSES } from "../db/events.schema";
+import { engineConfig } from "../config";
+import {
+  gateSettingsFor,
+  gateSettingsSchema,
+  type CoalesceConfig,
+  type GateSettingsInput,
+} from "../domain/gate-settings";
 import { ApiError, isUniqueViolation } from "../http/errors";
 import {
   AUTH_ERRORS,
@@ -53,6 +60,49 @@ const ExternalPropertyId = z
   .max(128)
   .openapi({ example: "1234567", description: "The platform's id of the property" });
 
+/** The overrides as taken and stored: the domain's schema, documented here. */
+const GateSettingsOverrides = gateSettingsSchema.openapi("GateSettingsOverrides", {
+  description:
+    "Per-connection overrides of the ChannelGate's pacing; every part is optional and whatever is " +
+    "left out keeps the platform's default. rate_limit: capacity calls per rolling window_seconds, " +
+    "reserve = share (0-0.5) kept for inbound calls. circuit: consecutive failures that open it, " +
+    "seconds it stays open, successful probes that close it. coalesce: a push waits quiet_ms " +
+    "after the last change but at most max_delay_ms after the first. Unknown keys are refused. " +
+    "The gate applies them from its next flush.",
+  example: { rate_limit: { capacity: 10, window_seconds: 60 }, circuit: { failure_threshold: 3 } },
+});
+/**
+ * In request bodies: the domain schema itself, nullable, so a 422 names the inner field that is
+ * wrong (a union would answer "invalid input" for a missing key). It stays unnamed (inline in the
+ * document): .nullable() of the named component would turn that component nullable everywhere.
+ */
+const GateSettingsInputOrNull = gateSettingsSchema.nullable().optional();
+
+const EffectiveGateSettings = z
+  .object({
+    rate_limit: z.object({
+      capacity: z.number().openapi({ description: "Calls (Beds24: credits) per window" }),
+      window_seconds: z.number(),
+      reserve: z.number().openapi({ description: "Share of the capacity kept for inbound calls" }),
+    }),
+    circuit: z.object({
+      failure_threshold: z.number().int(),
+      open_seconds: z.number(),
+      success_threshold: z.number().int(),
+    }),
+    coalesce: z.object({ quiet_ms: z.number().int(), max_delay_ms: z.number().int() }),
+  })
+  .openapi("EffectiveGateSettings", {
+    description:
+      "What the connection's ChannelGate applies: the platform's published limit and the engine " +
+      "defaults, with gate_settings on top",
+    example: {
+      rate_limit: { capacity: 20, window_seconds: 60, reserve: 0.1 },
+      circuit: { failure_threshold: 5, open_seconds: 60, success_threshold: 2 },
+      coalesce: { quiet_ms: 200, max_delay_ms: 1000 },
+    },
+  });
+
 const ConnectionSchema = z
   .object({
     id: z.string().openapi({ example: "con_4e1d…" }),
@@ -72,6 +122,11 @@ const ConnectionSchema = z
     last_webhook_at: z.number().int().nullable(),
     last_outbound_success_at: z.number().int().nullable(),
     last_error: z.string().nullable(),
+    // Responses are not validated: a union documents "the component or null" without altering it.
+    gate_settings: z.union([GateSettingsOverrides, z.null()]).openapi({
+      description: "The connection's own overrides; null when it uses the platform's defaults",
+    }),
+    effective_gate_settings: EffectiveGateSettings,
     created_at: z.number().int(),
     updated_at: z.number().int(),
   })
@@ -88,6 +143,11 @@ const CreateConnectionBody = z
     sync_pricing: z.boolean().default(true),
     sync_bookings: z.boolean().default(true),
     credentials: Credentials.optional(),
+    gate_settings: GateSettingsInputOrNull.openapi({
+      description:
+        "Overrides of the platform's defaults (see GateSettingsOverrides); absent or null: none",
+      example: { rate_limit: { capacity: 10, window_seconds: 60 } },
+    }),
   })
   .openapi("CreateChannelConnection");
 
@@ -102,6 +162,11 @@ const UpdateConnectionBody = z
     credentials: Credentials.nullable()
       .optional()
       .openapi({ description: "Replaces the stored credentials; null removes them" }),
+    gate_settings: GateSettingsInputOrNull.openapi({
+      description:
+        "Replaces the stored overrides (see GateSettingsOverrides; not merged); null clears them",
+      example: { circuit: { failure_threshold: 3, open_seconds: 120 } },
+    }),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: "give at least one field to change" })
@@ -134,22 +199,61 @@ type SyncLogRow = z.infer<typeof SyncLogSchema>;
 type Connection = z.infer<typeof ConnectionSchema>;
 type ConnectionRow = Omit<
   Connection,
-  "sync_availability" | "sync_pricing" | "sync_bookings" | "has_credentials"
+  | "sync_availability"
+  | "sync_pricing"
+  | "sync_bookings"
+  | "has_credentials"
+  | "gate_settings"
+  | "effective_gate_settings"
 > & {
   tenant_id: string;
   sync_availability: number;
   sync_pricing: number;
   sync_bookings: number;
   has_credentials: number;
+  /** JSON of the overrides, as the gate reads it (gate-settings.ts). */
+  gate_settings: string | null;
 };
 
 // Never the ciphertext: only whether there is one and which key it is under.
 const CONNECTION_COLUMNS = `id, tenant_id, property_id, platform, external_property_id, status, sync_direction,
   sync_availability, sync_pricing, sync_bookings,
   (credentials_ciphertext IS NOT NULL) AS has_credentials, credentials_key_id,
-  last_webhook_at, last_outbound_success_at, last_error, created_at, updated_at`;
+  last_webhook_at, last_outbound_success_at, last_error, gate_settings, created_at, updated_at`;
 
-function toApi(row: ConnectionRow): Connection {
+/** The stored overrides; a row that no longer validates is shown as null, as the gate ignores it. */
+function storedGateSettings(stored: string | null): GateSettingsInput | null {
+  if (!stored) return null;
+  try {
+    const parsed = gateSettingsSchema.safeParse(JSON.parse(stored));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** gateSettingsFor's answer, in the API's snake_case and seconds. */
+function effectiveGateSettings(
+  row: ConnectionRow,
+  coalesceDefaults: CoalesceConfig,
+): z.infer<typeof EffectiveGateSettings> {
+  const s = gateSettingsFor(row.platform, row.gate_settings, coalesceDefaults);
+  return {
+    rate_limit: {
+      capacity: s.rateLimit.capacity,
+      window_seconds: s.rateLimit.windowMs / 1000,
+      reserve: s.rateLimit.reserve,
+    },
+    circuit: {
+      failure_threshold: s.breaker.failureThreshold,
+      open_seconds: s.breaker.openMs / 1000,
+      success_threshold: s.breaker.successThreshold,
+    },
+    coalesce: { quiet_ms: s.coalesce.quietMs, max_delay_ms: s.coalesce.maxDelayMs },
+  };
+}
+
+function toApi(row: ConnectionRow, env: Env): Connection {
   return {
     id: row.id,
     property_id: row.property_id,
@@ -165,6 +269,8 @@ function toApi(row: ConnectionRow): Connection {
     last_webhook_at: row.last_webhook_at,
     last_outbound_success_at: row.last_outbound_success_at,
     last_error: row.last_error,
+    gate_settings: storedGateSettings(row.gate_settings),
+    effective_gate_settings: effectiveGateSettings(row, engineConfig(env).coalesce),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -286,7 +392,10 @@ channelConnections
         .bind(...binds, ...k.binds, q.limit + 1)
         .all<ConnectionRow>();
       const result = page(rows.results, q.limit, (r) => r.created_at);
-      return c.json({ data: result.data.map(toApi), next_cursor: result.next_cursor }, 200);
+      return c.json(
+        { data: result.data.map((r) => toApi(r, c.env)), next_cursor: result.next_cursor },
+        200,
+      );
     },
   )
   .openapi(
@@ -297,7 +406,9 @@ channelConnections
       summary: "Connect a property to a platform (admin)",
       description:
         "One live connection per (property, platform) and per (platform, external_property_id). " +
-        "Credentials are encrypted before they are stored and never returned.",
+        "Credentials are encrypted before they are stored and never returned. gate_settings " +
+        "overrides the platform's rate limit, circuit breaker and coalescing window for this " +
+        "connection; effective_gate_settings shows what applies.",
       security: BEARER,
       middleware: [requireAdmin] as const,
       request: jsonBody(CreateConnectionBody),
@@ -333,8 +444,8 @@ channelConnections
         await c.env.DB.prepare(
           `INSERT INTO channel_connections (id, tenant_id, property_id, platform, external_property_id, status,
              sync_direction, sync_availability, sync_pricing, sync_bookings, credentials_ciphertext,
-             credentials_key_id, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             credentials_key_id, gate_settings, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
           .bind(
             id,
@@ -349,6 +460,7 @@ channelConnections
             body.sync_bookings ? 1 : 0,
             sealed?.ciphertext ?? null,
             sealed?.keyId ?? null,
+            body.gate_settings ? JSON.stringify(body.gate_settings) : null,
             now,
             now,
           )
@@ -358,7 +470,7 @@ channelConnections
         if (isUniqueViolation(err)) throw duplicate("unknown", key);
         throw err;
       }
-      return c.json(toApi(await ownConnection(c.env.DB, tenantId, id)), 201);
+      return c.json(toApi(await ownConnection(c.env.DB, tenantId, id), c.env), 201);
     },
   )
   .openapi(
@@ -373,7 +485,7 @@ channelConnections
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      return c.json(toApi(await ownConnection(c.env.DB, c.var.auth.tenantId, id)), 200);
+      return c.json(toApi(await ownConnection(c.env.DB, c.var.auth.tenantId, id), c.env), 200);
     },
   )
   .openapi(
@@ -384,7 +496,9 @@ channelConnections
       summary: "Change a channel connection (admin)",
       description:
         "Property and platform are fixed. Credentials, when given, replace the stored ones. " +
-        "Turning a connection active or a sync flag on flushes its pending outbound work.",
+        "Turning a connection active or a sync flag on flushes its pending outbound work. " +
+        "gate_settings replaces the stored overrides (null clears them); the ChannelGate applies " +
+        "them from its next flush.",
       security: BEARER,
       middleware: [requireAdmin] as const,
       request: { params: IdParam, ...jsonBody(UpdateConnectionBody) },
@@ -427,6 +541,9 @@ channelConnections
         set("credentials_ciphertext", sealed?.ciphertext ?? null);
         set("credentials_key_id", sealed?.keyId ?? null);
       }
+      if (body.gate_settings !== undefined) {
+        set("gate_settings", body.gate_settings ? JSON.stringify(body.gate_settings) : null);
+      }
       set("updated_at", Date.now());
 
       let row: ConnectionRow | null;
@@ -457,7 +574,7 @@ channelConnections
             ),
         );
       }
-      return c.json(toApi(row), 200);
+      return c.json(toApi(row, c.env), 200);
     },
   )
   .openapi(
@@ -484,7 +601,7 @@ channelConnections
         .bind(now, now, id, c.var.auth.tenantId)
         .first<ConnectionRow>();
       if (!row) throw notFound(id);
-      return c.json(toApi(row), 200);
+      return c.json(toApi(row, c.env), 200);
     },
   )
   .openapi(

@@ -4,6 +4,7 @@ import { requireTenantAuth } from "../auth/middleware";
 import { CONNECTION_STATUSES, PLATFORMS, type Platform } from "../db/channels.schema";
 import { supportsMappingType } from "../domain/external-id-rules";
 import { ApiError } from "../http/errors";
+import { NIGHT_ASPECTS } from "../queue/messages";
 import { AUTH_ERRORS, BEARER, createRouter, IdParam, ok, type AppEnv } from "../http/openapi";
 import { errorMessage, log } from "../lib/log";
 
@@ -11,7 +12,8 @@ import { errorMessage, log } from "../lib/log";
  * GET /api/v1/properties/{id}/channel-status: per live connection of the property, whether it is
  * connected, when it last heard from / pushed to the platform, its failed, queued, unmapped and
  * dead-lettered events, how complete its mappings are, and its ChannelGate's outbound state
- * (pending nights, why it is blocked, e.g. room types without a mapping, circuit state).
+ * (pending nights by room type and aspect, why it is blocked, e.g. room types without a mapping,
+ * the circuit breaker, the rate limiter and when the platform token is refreshed next).
  *
  * Mounted at /api/v1/properties beside the properties router: it holds only this path and puts
  * auth on the route itself, so nothing here runs for the other router's paths.
@@ -39,6 +41,55 @@ const Completeness = z
   })
   .openapi("MappingCompleteness");
 
+const CircuitState = z.enum(["closed", "open", "half_open"]);
+
+const GateCircuit = z
+  .object({
+    state: CircuitState,
+    consecutive_failures: z.number().int(),
+    consecutive_successes: z.number().int(),
+    opened_at: z.number().int().nullable().openapi({ description: "When it last opened" }),
+    reopens_at: z
+      .number()
+      .nullable()
+      .openapi({ description: "While open: when it lets a probe through (half-open)" }),
+    probe_in_flight: z.boolean().openapi({ description: "Half-open: a probe call is out" }),
+    opens: z.number().int().openapi({ description: "How many times it has opened" }),
+  })
+  .openapi("GateCircuitStatus", {
+    description: "The gate's circuit breaker: closed lets calls leave, open holds them",
+  });
+
+const GateRateLimit = z
+  .object({
+    capacity: z.number().openapi({ description: "Calls (Beds24: credits) per rolling window" }),
+    window_ms: z.number(),
+    reserved: z
+      .number()
+      .int()
+      .openapi({ description: "Of the capacity, kept for inbound calls (pushes leave it)" }),
+    available: z.number().openapi({ description: "Tokens free now for an inbound call" }),
+    blocked_until: z
+      .number()
+      .nullable()
+      .openapi({ description: "No call before this (the platform's Retry-After or a 429)" }),
+    quota: z
+      .object({ remaining: z.number(), resets_at: z.number() })
+      .nullable()
+      .openapi({ description: "What the platform last said was left (Beds24 credits)" }),
+    calls_in_window: z.number().int(),
+  })
+  .openapi("GateRateLimitStatus", {
+    description:
+      "The gate's rolling-window limiter. capacity, window_ms and available are 0 until the " +
+      "gate's first flush has loaded the connection's settings.",
+  });
+
+const DateRangeSchema = z.object({
+  start: z.string().openapi({ example: "2026-12-01" }),
+  end: z.string().openapi({ example: "2026-12-03", description: "Inclusive" }),
+});
+
 const Outbound = z
   .union([
     z.object({
@@ -46,11 +97,26 @@ const Outbound = z
       blocked_reason: z.string().nullable(),
       last_error: z.string().nullable(),
       consecutive_failures: z.number().int(),
-      circuit_state: z.enum(["closed", "open", "half_open"]),
+      circuit_state: CircuitState.openapi({ description: "Same as circuit.state (kept)" }),
       last_push_at: z.number().int().nullable(),
       unmapped_room_types: z.array(z.string()).openapi({
         description: "Room types with nights waiting to go out but no room type mapping",
       }),
+      circuit: GateCircuit,
+      rate_limit: GateRateLimit,
+      token_refresh_due_at: z
+        .number()
+        .nullable()
+        .openapi({ description: "When the gate refreshes the platform token next; null: none" }),
+      pending: z
+        .array(
+          z.object({
+            room_type_id: z.string(),
+            aspect: z.enum(NIGHT_ASPECTS),
+            ranges: z.array(DateRangeSchema),
+          }),
+        )
+        .openapi({ description: "Nights waiting to go out, per room type and aspect" }),
     }),
     z.object({ error: z.string() }),
   ])
@@ -135,6 +201,32 @@ async function outboundOf(
       unmapped_room_types: [...new Set(s.pending.map((p) => p.roomTypeId))].filter(
         (roomTypeId) => !mappedRoomTypes.has(roomTypeId),
       ),
+      circuit: {
+        state: s.circuit.state,
+        consecutive_failures: s.circuit.consecutiveFailures,
+        consecutive_successes: s.circuit.consecutiveSuccesses,
+        opened_at: s.circuit.openedAt,
+        reopens_at: s.circuit.reopensAt,
+        probe_in_flight: s.circuit.probeInFlight,
+        opens: s.circuit.opens,
+      },
+      rate_limit: {
+        capacity: s.rateLimit.capacity,
+        window_ms: s.rateLimit.windowMs,
+        reserved: s.rateLimit.reserved,
+        available: s.rateLimit.available,
+        blocked_until: s.rateLimit.blockedUntil,
+        quota: s.rateLimit.quota
+          ? { remaining: s.rateLimit.quota.remaining, resets_at: s.rateLimit.quota.resetsAt }
+          : null,
+        calls_in_window: s.rateLimit.callsInWindow,
+      },
+      token_refresh_due_at: s.tokens.refreshDueAt,
+      pending: s.pending.map((p) => ({
+        room_type_id: p.roomTypeId,
+        aspect: p.aspect,
+        ranges: p.ranges.map((r) => ({ start: r.start, end: r.end })),
+      })),
     };
   } catch (err) {
     log("warn", "channel_status.gate_unavailable", { connectionId, error: errorMessage(err) });

@@ -53,8 +53,15 @@ interface Connection {
   sync_bookings: boolean;
   has_credentials: boolean;
   credentials_key_id: string | null;
+  gate_settings: Record<string, unknown> | null;
+  effective_gate_settings: EffectiveGateSettings;
   created_at: number;
   updated_at: number;
+}
+interface EffectiveGateSettings {
+  rate_limit: { capacity: number; window_seconds: number; reserve: number };
+  circuit: { failure_threshold: number; open_seconds: number; success_threshold: number };
+  coalesce: { quiet_ms: number; max_delay_ms: number };
 }
 interface Page<T> {
   data: T[];
@@ -368,6 +375,178 @@ describe("channel connections", () => {
     expect((await storedRow(created.id))?.credentials_ciphertext).toBeNull();
   });
 
+  it("stores gate_settings overrides, returns them with the effective settings, null clears", async () => {
+    const propertyId = await createProperty(a, "Gate settings");
+    // Engine defaults under test: breaker 5 / 60 s / 2, coalescing 0 / 0 (vitest.config.ts).
+    const circuitDefaults = { failure_threshold: 5, open_seconds: 60, success_threshold: 2 };
+    const coalesceDefaults = { quiet_ms: 0, max_delay_ms: 0 };
+
+    // No overrides: the platform's published limit.
+    const bcom = await connect(a, {
+      property_id: propertyId,
+      platform: "booking_com",
+      external_property_id: uniqueDigits(7),
+    });
+    expect(bcom.gate_settings).toBeNull();
+    expect(bcom.effective_gate_settings).toEqual({
+      rate_limit: { capacity: 20, window_seconds: 60, reserve: 0.1 },
+      circuit: circuitDefaults,
+      coalesce: coalesceDefaults,
+    });
+
+    // Overrides on create: stored as JSON, returned as given, merged over the defaults.
+    const overrides = {
+      rate_limit: { capacity: 5, window_seconds: 2, reserve: 0.2 },
+      circuit: { failure_threshold: 3 },
+      coalesce: { quiet_ms: 50, max_delay_ms: 400 },
+    };
+    const airbnb = await connect(a, {
+      property_id: propertyId,
+      platform: "airbnb",
+      external_property_id: uniqueDigits(8),
+      gate_settings: overrides,
+    });
+    expect(airbnb.gate_settings).toEqual(overrides);
+    expect(airbnb.effective_gate_settings).toEqual({
+      rate_limit: { capacity: 5, window_seconds: 2, reserve: 0.2 },
+      circuit: { ...circuitDefaults, failure_threshold: 3 },
+      coalesce: { quiet_ms: 50, max_delay_ms: 400 },
+    });
+    const row = await env.DB.prepare(`SELECT gate_settings FROM channel_connections WHERE id = ?`)
+      .bind(airbnb.id)
+      .first<{ gate_settings: string | null }>();
+    expect(JSON.parse(row?.gate_settings ?? "null")).toEqual(overrides);
+    const got = await call<Connection>(
+      "GET",
+      `/api/v1/channel-connections/${airbnb.id}`,
+      a.readOnly,
+    );
+    expect(got.body).toEqual(airbnb);
+    const listed = await call<Page<Connection>>(
+      "GET",
+      `/api/v1/channel-connections?property_id=${propertyId}`,
+      a.readOnly,
+    );
+    expect(listed.body.data.find((x) => x.id === airbnb.id)).toEqual(airbnb);
+    expect(listed.body.data.find((x) => x.id === bcom.id)?.effective_gate_settings).toEqual(
+      bcom.effective_gate_settings,
+    );
+
+    // PATCH replaces the overrides (no merge); other fields leave them alone; null clears them.
+    const patch = (body: Record<string, unknown>) =>
+      call<Connection>("PATCH", `/api/v1/channel-connections/${airbnb.id}`, a.admin, body);
+    const replaced = await patch({ gate_settings: { circuit: { open_seconds: 30 } } });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.gate_settings).toEqual({ circuit: { open_seconds: 30 } });
+    expect(replaced.body.effective_gate_settings).toEqual({
+      rate_limit: { capacity: 10, window_seconds: 1, reserve: 0.1 },
+      circuit: { ...circuitDefaults, open_seconds: 30 },
+      coalesce: coalesceDefaults,
+    });
+    const untouched = await patch({ sync_pricing: false });
+    expect(untouched.body.gate_settings).toEqual({ circuit: { open_seconds: 30 } });
+    const cleared = await patch({ gate_settings: null });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.gate_settings).toBeNull();
+    // Airbnb's published limit: 10 calls per second.
+    expect(cleared.body.effective_gate_settings).toEqual({
+      rate_limit: { capacity: 10, window_seconds: 1, reserve: 0.1 },
+      circuit: circuitDefaults,
+      coalesce: coalesceDefaults,
+    });
+    const clearedRow = await env.DB.prepare(
+      `SELECT gate_settings FROM channel_connections WHERE id = ?`,
+    )
+      .bind(airbnb.id)
+      .first<{ gate_settings: string | null }>();
+    expect(clearedRow?.gate_settings).toBeNull();
+
+    // Beds24 counts credits per rolling 5 minutes.
+    const beds24 = await connect(a, {
+      property_id: propertyId,
+      platform: "beds24",
+      external_property_id: uniqueDigits(6),
+      gate_settings: null,
+    });
+    expect(beds24.gate_settings).toBeNull();
+    expect(beds24.effective_gate_settings.rate_limit).toEqual({
+      capacity: 100,
+      window_seconds: 300,
+      reserve: 0.1,
+    });
+
+    // A row the API did not write and that no longer validates: shown as none, defaults apply.
+    await env.DB.prepare(`UPDATE channel_connections SET gate_settings = ? WHERE id = ?`)
+      .bind('{"rate_limit":{"capacity":-1', beds24.id)
+      .run();
+    const bad = await call<Connection>("GET", `/api/v1/channel-connections/${beds24.id}`, a.admin);
+    expect(bad.status).toBe(200);
+    expect(bad.body.gate_settings).toBeNull();
+    expect(bad.body.effective_gate_settings).toEqual(beds24.effective_gate_settings);
+  });
+
+  it("refuses invalid gate_settings with 422 naming the field, and unknown keys", async () => {
+    const propertyId = await createProperty(a, "Gate settings validation");
+    const base = { property_id: propertyId, platform: "booking_com", external_property_id: "1" };
+    const cases: Array<[unknown, string]> = [
+      [{ rate_limit: { capacity: 0, window_seconds: 60 } }, "gate_settings.rate_limit.capacity"],
+      [{ rate_limit: { capacity: 10 } }, "gate_settings.rate_limit.window_seconds"],
+      [
+        { rate_limit: { capacity: 10, window_seconds: 1, reserve: 0.9 } },
+        "gate_settings.rate_limit.reserve",
+      ],
+      [{ circuit: { failure_threshold: 1.5 } }, "gate_settings.circuit.failure_threshold"],
+      [{ circuit: { open_seconds: -1 } }, "gate_settings.circuit.open_seconds"],
+      [{ coalesce: { quiet_ms: 60_001 } }, "gate_settings.coalesce.quiet_ms"],
+      [{ coalesce: { max_delay_ms: "1s" } }, "gate_settings.coalesce.max_delay_ms"],
+      ["fast", "gate_settings"],
+      // Unknown keys, at the top and inside a part.
+      [{ burst: 5 }, "gate_settings"],
+      [{ rate_limit: { capacity: 10, window_seconds: 1, burst: 5 } }, "gate_settings.rate_limit"],
+    ];
+    for (const [gateSettings, field] of cases) {
+      const body = { ...base, external_property_id: uniqueDigits(7), gate_settings: gateSettings };
+      const res = await call<ErrorBody>("POST", "/api/v1/channel-connections", a.admin, body);
+      expect(res.status, JSON.stringify(gateSettings)).toBe(422);
+      expect(res.body.error.code).toBe("validation_failed");
+      expect(res.body.error.message, JSON.stringify(gateSettings)).toContain(field);
+      expect(res.body.error.details?.[0]?.path, JSON.stringify(gateSettings)).toBe(field);
+    }
+    const unknown = await call<ErrorBody>("POST", "/api/v1/channel-connections", a.admin, {
+      ...base,
+      external_property_id: uniqueDigits(7),
+      gate_settings: { burst: 5 },
+    });
+    expect(unknown.body.error.message).toContain("burst");
+
+    const created = await connect(a, { ...base, external_property_id: uniqueDigits(7) });
+    for (const [gateSettings, field] of cases) {
+      const res = await call<ErrorBody>(
+        "PATCH",
+        `/api/v1/channel-connections/${created.id}`,
+        a.admin,
+        { gate_settings: gateSettings },
+      );
+      expect(res.status, JSON.stringify(gateSettings)).toBe(422);
+      expect(res.body.error.message, JSON.stringify(gateSettings)).toContain(field);
+    }
+    // Nothing was stored by the refused writes.
+    const after = await call<Connection>(
+      "GET",
+      `/api/v1/channel-connections/${created.id}`,
+      a.admin,
+    );
+    expect(after.body.gate_settings).toBeNull();
+    // Read-only tokens may not set them.
+    const ro = await call<ErrorBody>(
+      "PATCH",
+      `/api/v1/channel-connections/${created.id}`,
+      a.readOnly,
+      { gate_settings: { circuit: { failure_threshold: 2 } } },
+    );
+    expect(ro.status).toBe(403);
+  });
+
   it("flushes the connection's pending outbound work when it turns active", async () => {
     const propertyId = await createProperty(a, "Flush");
     const rt = await call<{ id: string }>(
@@ -658,6 +837,25 @@ describe("channel connections", () => {
     );
     expect(Object.keys(doc.paths["/api/v1/channel-connections/{id}/sync-logs"] ?? {})).toEqual([
       "get",
+    ]);
+    const schemas = (doc as unknown as { components: { schemas: Record<string, any> } }).components
+      .schemas;
+    expect(Object.keys(schemas.ChannelConnection?.properties ?? {})).toEqual(
+      expect.arrayContaining(["gate_settings", "effective_gate_settings"]),
+    );
+    expect(Object.keys(schemas.CreateChannelConnection?.properties ?? {})).toContain(
+      "gate_settings",
+    );
+    expect(Object.keys(schemas.UpdateChannelConnection?.properties ?? {})).toContain(
+      "gate_settings",
+    );
+    // The overrides component stays a plain object (null is allowed where it is used).
+    expect(schemas.GateSettingsOverrides?.type).toBe("object");
+    expect(schemas.GateSettingsOverrides?.additionalProperties).toBe(false);
+    expect(Object.keys(schemas.GateSettingsOverrides?.properties ?? {}).sort()).toEqual([
+      "circuit",
+      "coalesce",
+      "rate_limit",
     ]);
   });
 

@@ -36,6 +36,30 @@ interface ConnectionStatus {
         circuit_state: string;
         last_push_at: number | null;
         unmapped_room_types: string[];
+        circuit: {
+          state: string;
+          consecutive_failures: number;
+          consecutive_successes: number;
+          opened_at: number | null;
+          reopens_at: number | null;
+          probe_in_flight: boolean;
+          opens: number;
+        };
+        rate_limit: {
+          capacity: number;
+          window_ms: number;
+          reserved: number;
+          available: number;
+          blocked_until: number | null;
+          quota: { remaining: number; resets_at: number } | null;
+          calls_in_window: number;
+        };
+        token_refresh_due_at: number | null;
+        pending: Array<{
+          room_type_id: string;
+          aspect: string;
+          ranges: Array<{ start: string; end: string }>;
+        }>;
       }
     | { error: string };
 }
@@ -175,6 +199,17 @@ const airbnb = `con_ab${s}`;
 const expediaDeleted = `con_ex${s}`;
 const emptyProperty = `prop_em${s}`;
 const webhookAt = Date.now() - 2 * HOUR;
+const ranges = [{ start: addDaysUtc(10), end: addDaysUtc(11) }];
+/** A fresh gate's breaker: closed, never opened. */
+const freshCircuit = {
+  state: "closed",
+  consecutive_failures: 0,
+  consecutive_successes: 0,
+  opened_at: null,
+  reopens_at: null,
+  probe_in_flight: false,
+  opens: 0,
+};
 const outboundAt = Date.now() - HOUR;
 
 beforeAll(async () => {
@@ -234,8 +269,8 @@ beforeAll(async () => {
   ]);
 
   // Outbound: nights of the unmapped room type wait at the Booking.com gate (and are reported,
-  // not dropped); the paused Airbnb connection's gate holds its nights too.
-  const ranges = [{ start: addDaysUtc(10), end: addDaysUtc(11) }];
+  // not dropped); the paused Airbnb connection's gate holds its nights too. Each flush loads the
+  // connection's gate settings, so the rate limit below is the platform's.
   const bookingGate = env.CHANNEL_GATE.getByName(booking);
   await bookingGate.markDirty({
     tenantId: t,
@@ -292,6 +327,22 @@ describe("GET /api/v1/properties/{id}/channel-status", () => {
         circuit_state: "closed",
         last_push_at: null,
         unmapped_room_types: [rt[1]],
+        circuit: freshCircuit,
+        // Booking.com: 20 calls per rolling 60 s, 10 % (2) kept for inbound calls; nothing spent.
+        rate_limit: {
+          capacity: 20,
+          window_ms: 60_000,
+          reserved: 2,
+          available: 20,
+          blocked_until: null,
+          quota: null,
+          calls_in_window: 0,
+        },
+        token_refresh_due_at: null,
+        pending: [
+          { room_type_id: rt[1], aspect: "availability", ranges },
+          { room_type_id: rt[1], aspect: "price", ranges },
+        ],
       },
     });
 
@@ -308,8 +359,66 @@ describe("GET /api/v1/properties/{id}/channel-status", () => {
       // Airbnb has no rate plans: not "0 % mapped".
       mapping_completeness: { room_types: { mapped: 2, total: 2, percent: 100 }, rate_plans: null },
     });
-    expect(ab.outbound).toMatchObject({ pending_nights: 2, unmapped_room_types: [] });
+    expect(ab.outbound).toMatchObject({
+      pending_nights: 2,
+      unmapped_room_types: [],
+      circuit_state: "closed",
+      circuit: freshCircuit,
+      // Airbnb: 10 calls per second, 1 kept for inbound calls.
+      rate_limit: {
+        capacity: 10,
+        window_ms: 1_000,
+        reserved: 1,
+        available: 10,
+        blocked_until: null,
+        quota: null,
+        calls_in_window: 0,
+      },
+      token_refresh_due_at: null,
+      pending: [
+        { room_type_id: rt[0], aspect: "availability", ranges },
+        { room_type_id: rt[0], aspect: "price", ranges },
+      ],
+    });
     expect("blocked_reason" in ab.outbound && ab.outbound.blocked_reason).toContain("paused");
+  });
+
+  it("documents the gate's circuit, rate limit, token refresh and pending nights", async () => {
+    const doc = (await call<{ components: { schemas: Record<string, any> } }>("/openapi.json"))
+      .body;
+    const outbound = doc.components.schemas.OutboundStatus as {
+      anyOf: Array<{ properties?: Record<string, unknown> }>;
+    };
+    const gate = outbound.anyOf.find((s) => s.properties?.pending_nights);
+    expect(Object.keys(gate?.properties ?? {})).toEqual(
+      expect.arrayContaining([
+        "circuit_state",
+        "circuit",
+        "rate_limit",
+        "token_refresh_due_at",
+        "pending",
+      ]),
+    );
+    expect(Object.keys(doc.components.schemas.GateCircuitStatus?.properties ?? {}).sort()).toEqual([
+      "consecutive_failures",
+      "consecutive_successes",
+      "opened_at",
+      "opens",
+      "probe_in_flight",
+      "reopens_at",
+      "state",
+    ]);
+    expect(
+      Object.keys(doc.components.schemas.GateRateLimitStatus?.properties ?? {}).sort(),
+    ).toEqual([
+      "available",
+      "blocked_until",
+      "calls_in_window",
+      "capacity",
+      "quota",
+      "reserved",
+      "window_ms",
+    ]);
   });
 
   it("answers an empty list for a property without connections", async () => {
