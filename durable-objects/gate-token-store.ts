@@ -22,6 +22,12 @@ import {
 export class GateTokenStore implements TokenStore {
   private readonly inflight = new Map<string, Promise<string>>();
   private writes = 0;
+  /** Without CREDENTIALS_KEYS tokens stay in this object's memory only: never plaintext at rest. */
+  private readonly memory = new Map<
+    string,
+    { value: Record<string, string>; refreshAt: number | null }
+  >();
+  private warned = false;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -60,7 +66,9 @@ export class GateTokenStore implements TokenStore {
   async invalidate(key: TokenKey, token: string): Promise<void> {
     const name = `access:${keyOf(key)}`;
     const stored = await this.read(name);
-    if (stored?.value.token === token) this.sql.exec(`DELETE FROM tokens WHERE name = ?`, name);
+    if (stored?.value.token !== token) return;
+    this.memory.delete(name);
+    this.sql.exec(`DELETE FROM tokens WHERE name = ?`, name);
   }
 
   async currentRefreshToken(key: TokenKey, configured: string): Promise<string> {
@@ -86,6 +94,7 @@ export class GateTokenStore implements TokenStore {
 
   /** Drop every stored token (the connection's credentials changed). */
   clear(): void {
+    this.memory.clear();
     this.sql.exec(`DELETE FROM tokens`);
   }
 
@@ -116,6 +125,7 @@ export class GateTokenStore implements TokenStore {
   private async read(
     name: string,
   ): Promise<{ value: Record<string, string>; refreshAt: number | null } | null> {
+    if (!this.env.CREDENTIALS_KEYS) return this.memory.get(name) ?? null;
     const row = this.sql
       .exec<{ ciphertext: string; refresh_at: number | null }>(
         `SELECT ciphertext, refresh_at FROM tokens WHERE name = ?`,
@@ -139,6 +149,14 @@ export class GateTokenStore implements TokenStore {
     value: Record<string, string>,
     refreshAt: number | null,
   ): Promise<void> {
+    if (!this.env.CREDENTIALS_KEYS) {
+      if (!this.warned)
+        log("warn", "gate.tokens_in_memory", { reason: "CREDENTIALS_KEYS not set" });
+      this.warned = true;
+      this.memory.set(name, { value, refreshAt });
+      this.writes += 1;
+      return;
+    }
     const { ciphertext } = await encryptCredentials(this.env, this.binding(), value);
     this.sql.exec(
       `INSERT INTO tokens (name, ciphertext, refresh_at, updated_at) VALUES (?, ?, ?, ?)
