@@ -1,0 +1,658 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  EMPTY_LIMITER,
+  available,
+  limitHeaders,
+  reserveOf,
+  settle,
+  take,
+  waitMs,
+  type LimiterState,
+  type Priority,
+  type RateLimit,
+  type Spend,
+} from "../../src/domain/rate-limiter";
+
+/**
+ * Properties of the ChannelGate's rate limiter (src/domain/rate-limiter.ts). Times are integer
+ * milliseconds; costs are compared with a tiny tolerance because fractional credits are summed.
+ */
+
+const EPS = 1e-9;
+const RUNS = { numRuns: 200 };
+
+/** Small capacities and round windows are where off-by-ones show, so they are favoured. */
+const capacityArb = fc.oneof(
+  { weight: 2, arbitrary: fc.integer({ min: 1, max: 3 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 100 }) },
+);
+const windowArb = fc.oneof(
+  fc.constantFrom(1, 2, 10, 1_000, 60_000, 300_000),
+  fc.integer({ min: 1, max: 300_000 }),
+);
+const reserveArb = fc.oneof(
+  fc.constant(0),
+  fc.constant(0.1),
+  fc.constant(0.5),
+  fc.double({ min: 0, max: 0.5, noNaN: true }),
+);
+const limitArb: fc.Arbitrary<RateLimit> = fc.record({
+  capacity: capacityArb,
+  windowMs: windowArb,
+  reserve: reserveArb,
+});
+const priorityArb = fc.constantFrom<Priority>("inbound", "outbound");
+
+/** A duration relative to the window: exact edges (0, W-1, W, W+1, 3W) and anything up to 3W. */
+function relativeMs(windowMs: number, maxWindows = 3): fc.Arbitrary<number> {
+  return fc.oneof(
+    fc.constantFrom(0, 1, windowMs - 1, windowMs, windowMs + 1, maxWindows * windowMs),
+    fc.integer({ min: 0, max: 1_000 }).map((p) => Math.floor((windowMs * maxWindows * p) / 1_000)),
+  );
+}
+
+/** Tokens a call of this priority may use at most: the reserve is for inbound calls only. */
+function usable(limit: RateLimit, priority: Priority): number {
+  return limit.capacity - (priority === "outbound" ? reserveOf(limit) : 0);
+}
+
+interface Step {
+  cost: number;
+  idle: number;
+  latency: number;
+  priority: Priority;
+}
+
+interface Call {
+  send: number;
+  finishedAt: number;
+  cost: number;
+  priority: Priority;
+  /** What the limiter said before the call left. */
+  wait: number;
+}
+
+/**
+ * A serial client: each step idles, asks waitMs, waits exactly that long, takes the tokens at its
+ * send time, and settles when the answer comes back `latency` ms later.
+ */
+function runSerialClient(limit: RateLimit, steps: readonly Step[]): Call[] {
+  let state: LimiterState = EMPTY_LIMITER;
+  let now = 1_000_000;
+  const calls: Call[] = [];
+  steps.forEach((step, k) => {
+    now += step.idle;
+    const wait = waitMs(state, limit, step.cost, now, step.priority);
+    const send = now + wait;
+    const id = `call-${k}`;
+    state = take(state, limit, { id, at: send, cost: step.cost }, send);
+    const finishedAt = send + step.latency;
+    state = settle(state, limit, id, { finishedAt, status: 200 });
+    calls.push({ send, finishedAt, cost: step.cost, priority: step.priority, wait });
+    now = finishedAt;
+  });
+  return calls;
+}
+
+/**
+ * Credits the platform could count in one window together with call j: every earlier call may
+ * have reached it as late as its answer, and call j as early as its send.
+ */
+function usedBefore(calls: readonly Call[], j: number, windowMs: number): number {
+  let used = 0;
+  for (let i = 0; i < j; i++) {
+    if (calls[i]!.finishedAt > calls[j]!.send - windowMs) used += calls[i]!.cost;
+  }
+  return used;
+}
+
+function stepsArb(limit: RateLimit, costArb: fc.Arbitrary<number>): fc.Arbitrary<Step[]> {
+  return fc.array(
+    fc.record({
+      cost: costArb,
+      idle: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, relativeMs(limit.windowMs, 2)),
+      latency: relativeMs(limit.windowMs, 3),
+      priority: priorityArb,
+    }),
+    { minLength: 1, maxLength: 60 },
+  );
+}
+
+const unitCostCase = limitArb.chain((limit) =>
+  fc.tuple(fc.constant(limit), stepsArb(limit, fc.constant(1))),
+);
+const fractionalCostCase = limitArb.chain((limit) =>
+  fc.tuple(
+    fc.constant(limit),
+    stepsArb(
+      limit,
+      fc.oneof(
+        fc.constant(limit.capacity),
+        fc.integer({ min: 1, max: 1_000 }).map((p) => (limit.capacity * p) / 1_000),
+      ),
+    ),
+  ),
+);
+
+describe("rate limiter: safety of a serial client", () => {
+  function checkSafety(limit: RateLimit, steps: Step[]): void {
+    const calls = runSerialClient(limit, steps);
+    calls.forEach((call, j) => {
+      const used = usedBefore(calls, j, limit.windowMs);
+      // Never more than the capacity in any window as the platform could count it.
+      expect(used + call.cost).toBeLessThanOrEqual(limit.capacity + EPS);
+      if (call.cost <= usable(limit, call.priority) + EPS) {
+        // A call that fits its priority's share never eats into the reserve either.
+        expect(used + call.cost).toBeLessThanOrEqual(usable(limit, call.priority) + EPS);
+      } else {
+        // A call larger than its share is held a whole window and then goes alone.
+        expect(call.wait).toBe(limit.windowMs);
+        expect(used).toBe(0);
+      }
+    });
+  }
+
+  it("never lets more than `capacity` calls into any rolling window (cost 1)", () => {
+    fc.assert(
+      fc.property(unitCostCase, ([limit, steps]) => checkSafety(limit, steps)),
+      RUNS,
+    );
+  });
+
+  it("never lets more than `capacity` credits into any rolling window (fractional costs)", () => {
+    fc.assert(
+      fc.property(fractionalCostCase, ([limit, steps]) => checkSafety(limit, steps)),
+      RUNS,
+    );
+  });
+
+  it("a capacity-1 limit spaces calls a full window after the previous answer", () => {
+    const limit = { capacity: 1, windowMs: 1_000, reserve: 0.1 };
+    const calls = runSerialClient(limit, [
+      { cost: 1, idle: 0, latency: 300, priority: "outbound" },
+      { cost: 1, idle: 0, latency: 0, priority: "outbound" },
+      { cost: 1, idle: 999, latency: 0, priority: "outbound" },
+      { cost: 1, idle: 1_000, latency: 0, priority: "outbound" },
+    ]);
+    expect(calls.map((c) => c.send - 1_000_000)).toEqual([0, 1_300, 2_300, 3_300]);
+  });
+});
+
+/** A limiter state as the gate could hold it: spends up to two windows back, maybe a quota. */
+function stateArb(limit: RateLimit, now: number): fc.Arbitrary<LimiterState> {
+  const spend = fc.record({
+    back: relativeMs(limit.windowMs, 2),
+    cost: fc.oneof(fc.constant(1), fc.double({ min: 0.1, max: 3, noNaN: true })),
+  });
+  return fc
+    .record({
+      spends: fc.array(spend, { maxLength: 12 }),
+      blocked: fc.option(relativeMs(limit.windowMs, 2), { nil: undefined }),
+      quota: fc.option(
+        fc.record({
+          remaining: fc.oneof(
+            fc.integer({ min: 0, max: 5 }),
+            fc.double({ min: 0, max: 120, noNaN: true }),
+          ),
+          observedBack: relativeMs(limit.windowMs, 1),
+          resetsIn: relativeMs(limit.windowMs, 1),
+        }),
+        { nil: undefined },
+      ),
+    })
+    .map(({ spends, blocked, quota }) => ({
+      spends: spends.map((s, i): Spend => ({ id: `s${i}`, at: now - s.back, cost: s.cost })),
+      blockedUntil: blocked === undefined ? 0 : now + blocked - limit.windowMs,
+      quota:
+        quota === undefined
+          ? null
+          : {
+              remaining: quota.remaining,
+              observedAt: now - quota.observedBack,
+              resetsAt: now + quota.resetsIn,
+            },
+    }));
+}
+
+const NOW = 50_000_000;
+const stateCase = limitArb.chain((limit) =>
+  fc.tuple(
+    fc.constant(limit),
+    stateArb(limit, NOW),
+    priorityArb,
+    fc.integer({ min: 0, max: 1_000 }),
+  ),
+);
+
+/** Every moment at which, without new spends, the limiter's answer can change. */
+function changeMoments(state: LimiterState, limit: RateLimit): number[] {
+  return [
+    ...state.spends.map((s) => s.at + limit.windowMs),
+    ...(state.quota ? [state.quota.resetsAt] : []),
+    state.blockedUntil,
+  ];
+}
+
+describe("rate limiter: liveness and minimal waits", () => {
+  it("waitMs is 0 exactly when the call fits (outside a Retry-After block)", () => {
+    fc.assert(
+      fc.property(stateCase, ([limit, state, priority, p]) => {
+        const cost = (usable(limit, priority) * p) / 1_000;
+        const now = Math.max(NOW, state.blockedUntil);
+        const fits = available(state, limit, now, priority) >= cost;
+        expect(waitMs(state, limit, cost, now, priority) === 0).toBe(fits);
+      }),
+      RUNS,
+    );
+  });
+
+  it("after the returned wait the call fits, and one ms earlier it did not", () => {
+    fc.assert(
+      fc.property(stateCase, ([limit, state, priority, p]) => {
+        // Only calls that can ever fit this priority's share (the rest: see the next test).
+        const cost = Math.max(1e-3, (usable(limit, priority) * p) / 1_000);
+        const wait = waitMs(state, limit, cost, NOW, priority);
+        expect(wait).toBeGreaterThanOrEqual(0);
+        if (NOW < state.blockedUntil) {
+          // Retry-After: exactly until the block ends, whether or not tokens are back by then.
+          expect(wait).toBe(state.blockedUntil - NOW);
+          return;
+        }
+        expect(available(state, limit, NOW + wait, priority)).toBeGreaterThanOrEqual(cost);
+        if (wait > 0) {
+          expect(available(state, limit, NOW + wait - 1, priority)).toBeLessThan(cost);
+          // No moment in between at which the answer could change lets it through earlier.
+          for (const t of changeMoments(state, limit)) {
+            if (t >= NOW && t < NOW + wait)
+              expect(available(state, limit, t, priority)).toBeLessThan(cost);
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("a client that asks again after each wait leaves at the first moment it fits", () => {
+    fc.assert(
+      fc.property(stateCase, ([limit, state, priority, p]) => {
+        const cost = Math.max(1e-3, (usable(limit, priority) * p) / 1_000);
+        let t = NOW;
+        for (let i = 0; i < 100; i++) {
+          const w = waitMs(state, limit, cost, t, priority);
+          if (w === 0) break;
+          t += w;
+        }
+        expect(waitMs(state, limit, cost, t, priority)).toBe(0);
+        expect(t).toBeGreaterThanOrEqual(state.blockedUntil);
+        expect(available(state, limit, t, priority)).toBeGreaterThanOrEqual(cost);
+        const earliest = Math.max(NOW, state.blockedUntil);
+        if (t > earliest) expect(available(state, limit, t - 1, priority)).toBeLessThan(cost);
+      }),
+      RUNS,
+    );
+  });
+
+  it("a call larger than its share is held one window at a time", () => {
+    const limit = { capacity: 10, windowMs: 1_000, reserve: 0.1 };
+    expect(reserveOf(limit)).toBe(1);
+    expect(waitMs(EMPTY_LIMITER, limit, 9.5, 0, "outbound")).toBe(1_000);
+    expect(waitMs(EMPTY_LIMITER, limit, 9.5, 0, "inbound")).toBe(0);
+    expect(waitMs(EMPTY_LIMITER, limit, 11, 0, "inbound")).toBe(1_000);
+  });
+
+  it("a token comes back exactly one window after the call that spent it finished", () => {
+    const limit = { capacity: 2, windowMs: 1_000, reserve: 0 };
+    let s = take(EMPTY_LIMITER, limit, { id: "a", at: 0, cost: 1 }, 0);
+    s = settle(s, limit, "a", { finishedAt: 400 });
+    s = take(s, limit, { id: "b", at: 500, cost: 1 }, 500);
+    s = settle(s, limit, "b", { finishedAt: 900 });
+    // "a" returns at 1_400, "b" at 1_900, whenever they were sent.
+    expect(waitMs(s, limit, 1, 900, "inbound")).toBe(500);
+    expect(waitMs(s, limit, 1, 1_399, "inbound")).toBe(1);
+    expect(available(s, limit, 1_399, "inbound")).toBe(0);
+    expect(available(s, limit, 1_400, "inbound")).toBe(1);
+    expect(waitMs(s, limit, 1, 1_400, "inbound")).toBe(0);
+    expect(waitMs(s, limit, 2, 1_000, "inbound")).toBe(900);
+    expect(available(s, limit, 1_900, "inbound")).toBe(2);
+  });
+});
+
+describe("rate limiter: the inbound reserve", () => {
+  it("reserveOf: at least one token once there is a reserve and room for it", () => {
+    expect(reserveOf({ capacity: 1, windowMs: 1, reserve: 0.5 })).toBe(0);
+    expect(reserveOf({ capacity: 2, windowMs: 1, reserve: 0.1 })).toBe(1);
+    expect(reserveOf({ capacity: 10, windowMs: 1, reserve: 0.1 })).toBe(1);
+    expect(reserveOf({ capacity: 20, windowMs: 1, reserve: 0.1 })).toBe(2);
+    expect(reserveOf({ capacity: 100, windowMs: 1, reserve: 0.25 })).toBe(25);
+    // Rounded down: the reserve never takes more than its share.
+    expect(reserveOf({ capacity: 15, windowMs: 1, reserve: 0.1 })).toBe(1);
+    expect(reserveOf({ capacity: 3, windowMs: 1, reserve: 0.5 })).toBe(1);
+    expect(reserveOf({ capacity: 99, windowMs: 1, reserve: 0.1 })).toBe(9);
+    expect(reserveOf({ capacity: 100, windowMs: 1, reserve: 0 })).toBe(0);
+  });
+
+  it("outbound calls alone never leave fewer than reserveOf(limit) tokens free", () => {
+    const outboundOnly = limitArb.chain((limit) =>
+      fc.tuple(
+        fc.constant(limit),
+        stepsArb(limit, fc.constant(1)).map((steps) =>
+          steps.map((s) => ({ ...s, priority: "outbound" as const })),
+        ),
+      ),
+    );
+    fc.assert(
+      fc.property(outboundOnly, ([limit, steps]) => {
+        const calls = runSerialClient(limit, steps);
+        calls.forEach((call, j) => {
+          const used = usedBefore(calls, j, limit.windowMs) + call.cost;
+          if (call.cost <= usable(limit, "outbound"))
+            expect(limit.capacity - used).toBeGreaterThanOrEqual(reserveOf(limit));
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it("inbound calls may use the reserve, outbound ones may not", () => {
+    fc.assert(
+      fc.property(
+        limitArb.filter((l) => reserveOf(l) > 0),
+        (limit) => {
+          // Spend everything outbound may, one call at a time, all in one instant.
+          let s = EMPTY_LIMITER;
+          let n = 0;
+          while (n <= limit.capacity && waitMs(s, limit, 1, 0, "outbound") === 0) {
+            s = take(s, limit, { id: `o${n}`, at: 0, cost: 1 }, 0);
+            n += 1;
+          }
+          expect(n).toBe(Math.floor(usable(limit, "outbound")));
+          expect(available(s, limit, 0, "inbound") - available(s, limit, 0, "outbound")).toBe(
+            reserveOf(limit),
+          );
+          expect(waitMs(s, limit, 1, 0, "outbound")).toBe(limit.windowMs);
+          let m = 0;
+          while (n + m <= limit.capacity && waitMs(s, limit, 1, 0, "inbound") === 0) {
+            s = take(s, limit, { id: `i${m}`, at: 0, cost: 1 }, 0);
+            m += 1;
+          }
+          expect(n + m).toBe(Math.floor(limit.capacity));
+        },
+      ),
+      RUNS,
+    );
+  });
+});
+
+describe("rate limiter: Retry-After and 429", () => {
+  const blockCase = limitArb.chain((limit) =>
+    fc.tuple(
+      fc.constant(limit),
+      stateArb(limit, NOW).map((s) => ({ ...s, blockedUntil: 0 })),
+      fc.oneof(fc.constantFrom(0, 1, 60), fc.integer({ min: 0, max: 3_600 })),
+      fc.integer({ min: 0, max: 1_000 }),
+      priorityArb,
+    ),
+  );
+
+  it("after Retry-After: s, no call leaves for s seconds", () => {
+    fc.assert(
+      fc.property(blockCase, ([limit, state, seconds, p, priority]) => {
+        const s = settle(state, limit, "none", {
+          finishedAt: NOW,
+          status: 429,
+          retryAfterSeconds: seconds,
+        });
+        const blockMs = seconds * 1_000;
+        for (const elapsed of [0, Math.floor((blockMs * p) / 1_000), blockMs - 1]) {
+          if (elapsed < 0 || elapsed >= blockMs) continue;
+          expect(waitMs(s, limit, 1, NOW + elapsed, priority)).toBeGreaterThanOrEqual(
+            blockMs - elapsed,
+          );
+        }
+        // Once the block is over, only the tokens decide.
+        const after = NOW + blockMs + (p % 7);
+        expect(waitMs(s, limit, 1, after, priority)).toBe(
+          waitMs({ ...s, blockedUntil: 0 }, limit, 1, after, priority),
+        );
+      }),
+      RUNS,
+    );
+  });
+
+  it("a 429 without Retry-After blocks a whole window; other statuses do not block", () => {
+    fc.assert(
+      fc.property(blockCase, ([limit, state, , p, priority]) => {
+        const s = settle(state, limit, "none", { finishedAt: NOW, status: 429 });
+        expect(s.blockedUntil).toBe(NOW + limit.windowMs);
+        const elapsed = Math.floor(((limit.windowMs - 1) * p) / 1_000);
+        expect(waitMs(s, limit, 1, NOW + elapsed, priority)).toBeGreaterThanOrEqual(
+          limit.windowMs - elapsed,
+        );
+        expect(waitMs(s, limit, 1, NOW + limit.windowMs - 1, priority)).toBeGreaterThanOrEqual(1);
+        for (const status of [200, 400, 500, 503]) {
+          expect(settle(state, limit, "none", { finishedAt: NOW, status }).blockedUntil).toBe(0);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("a shorter Retry-After never shortens a longer block", () => {
+    const limit = { capacity: 5, windowMs: 1_000, reserve: 0 };
+    let s = settle(EMPTY_LIMITER, limit, "x", {
+      finishedAt: 0,
+      status: 429,
+      retryAfterSeconds: 30,
+    });
+    s = settle(s, limit, "y", { finishedAt: 1_000, status: 429, retryAfterSeconds: 1 });
+    s = settle(s, limit, "z", { finishedAt: 2_000, status: 429 });
+    expect(s.blockedUntil).toBe(30_000);
+    expect(waitMs(s, limit, 1, 29_999, "inbound")).toBe(1);
+    expect(waitMs(s, limit, 1, 30_000, "inbound")).toBe(0);
+  });
+});
+
+describe("rate limiter: quota headers (Beds24)", () => {
+  it("limitHeaders reads fractional costs and lower-case names, ignores garbage", () => {
+    expect(
+      limitHeaders(
+        new Headers({
+          "x-request-cost": "1.5",
+          "x-five-min-limit-remaining": "3",
+          "x-five-min-limit-resets-in": "120",
+        }),
+      ),
+    ).toEqual({ cost: 1.5, remaining: 3, resetsInSeconds: 120 });
+    // Header names are case-insensitive; values may carry spaces.
+    expect(
+      limitHeaders(new Headers({ "X-Request-Cost": " 0.25 ", "X-Five-Min-Limit-Remaining": "0" })),
+    ).toEqual({ cost: 0.25, remaining: 0 });
+    expect(limitHeaders(new Headers())).toEqual({});
+    for (const garbage of ["", " ", "abc", "-1", "NaN", "Infinity", "1.5 credits", "1,5"]) {
+      expect(
+        limitHeaders(
+          new Headers({
+            "x-request-cost": garbage,
+            "x-five-min-limit-remaining": garbage,
+            "x-five-min-limit-resets-in": garbage,
+          }),
+        ),
+      ).toEqual({});
+    }
+  });
+
+  it("x-request-cost replaces the estimated cost of that spend", () => {
+    fc.assert(
+      fc.property(
+        limitArb,
+        fc.double({ min: 0, max: 5, noNaN: true }),
+        fc.double({ min: 0, max: 5, noNaN: true }),
+        (limit, estimate, real) => {
+          let s = take(EMPTY_LIMITER, limit, { id: "c", at: NOW, cost: estimate }, NOW);
+          s = take(s, limit, { id: "other", at: NOW, cost: 1 }, NOW);
+          s = settle(s, limit, "c", { finishedAt: NOW, cost: real });
+          expect(s.spends.map((x) => x.cost)).toEqual([real, 1]);
+          expect(available(s, limit, NOW, "inbound")).toBeCloseTo(limit.capacity - real - 1, 9);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  /** One call observes the quota; later calls (serial, some in the same ms) spend from it. */
+  const quotaCase = limitArb.chain((limit) =>
+    fc.tuple(
+      fc.constant(limit),
+      fc.oneof(fc.integer({ min: 0, max: 10 }), fc.double({ min: 0, max: 200, noNaN: true })),
+      // Beds24 resets its five-minute window at most one window ahead.
+      fc.integer({ min: 1, max: 1_000 }).map((p) => Math.floor((limit.windowMs * p) / 1_000)),
+      fc.array(
+        fc.record({
+          cost: fc.oneof(fc.constant(1), fc.double({ min: 0.1, max: 2, noNaN: true })),
+          idle: relativeMs(limit.windowMs, 1),
+          latency: relativeMs(limit.windowMs, 1),
+          probe: fc.integer({ min: 0, max: 1_000 }),
+        }),
+        { maxLength: 20 },
+      ),
+    ),
+  );
+
+  it("after remaining R, what is available never exceeds R minus what was spent since", () => {
+    fc.assert(
+      fc.property(quotaCase, ([limit, remaining, resetsInMs, later]) => {
+        const t0 = NOW;
+        let s = take(EMPTY_LIMITER, limit, { id: "q", at: t0 - 5, cost: 1 }, t0 - 5);
+        s = settle(s, limit, "q", {
+          finishedAt: t0,
+          remaining,
+          resetsInSeconds: resetsInMs / 1_000,
+        });
+        const resetsAt = t0 + resetsInMs;
+        expect(s.quota === null).toBe(resetsInMs === 0);
+        let now = t0;
+        let spentSince = 0;
+        const check = (t: number) => {
+          if (t >= resetsAt) return;
+          for (const priority of ["inbound", "outbound"] as const)
+            expect(available(s, limit, t, priority)).toBeLessThanOrEqual(
+              remaining - spentSince + EPS,
+            );
+        };
+        check(now);
+        later.forEach((c, k) => {
+          now += Math.max(1, c.idle);
+          if (now >= resetsAt) return;
+          const id = `l${k}`;
+          s = take(s, limit, { id, at: now, cost: c.cost }, now);
+          spentSince += c.cost;
+          check(now);
+          now += Math.max(1, c.latency);
+          s = settle(s, limit, id, { finishedAt: now });
+          check(now);
+          check(now + Math.floor((resetsInMs * c.probe) / 1_000));
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it("the quota stops capping at resetsAt", () => {
+    fc.assert(
+      fc.property(
+        limitArb,
+        fc.integer({ min: 1, max: 600 }),
+        fc.double({ min: 0, max: 5, noNaN: true }),
+        (limit, resetsIn, remaining) => {
+          const s = settle(EMPTY_LIMITER, limit, "q", {
+            finishedAt: NOW,
+            remaining,
+            resetsInSeconds: resetsIn,
+          });
+          const resetsAt = NOW + resetsIn * 1_000;
+          expect(available(s, limit, resetsAt - 1, "inbound")).toBe(
+            Math.min(limit.capacity, remaining),
+          );
+          expect(available(s, limit, resetsAt, "inbound")).toBe(limit.capacity);
+          if (remaining < 1 && limit.capacity >= 1)
+            expect(waitMs(s, limit, 1, NOW, "inbound")).toBe(resetsIn * 1_000);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it("without resets-in, the quota lasts one window", () => {
+    const limit = { capacity: 100, windowMs: 300_000, reserve: 0.1 };
+    const headers = limitHeaders(new Headers({ "x-five-min-limit-remaining": "0" }));
+    const s = settle(EMPTY_LIMITER, limit, "q", { finishedAt: 1_000, ...headers });
+    expect(s.quota).toEqual({ remaining: 0, observedAt: 1_001, resetsAt: 301_000 });
+    expect(waitMs(s, limit, 1, 1_000, "inbound")).toBe(300_000);
+    expect(waitMs(s, limit, 1, 301_000, "outbound")).toBe(0);
+  });
+
+  it("the Beds24 example: cost 1.5 and 3 credits left for 120 s", () => {
+    const limit = { capacity: 100, windowMs: 300_000, reserve: 0.1 };
+    let s = take(EMPTY_LIMITER, limit, { id: "a", at: 0, cost: 1 }, 0);
+    s = settle(s, limit, "a", {
+      finishedAt: 200,
+      status: 200,
+      ...limitHeaders(
+        new Headers({
+          "x-request-cost": "1.5",
+          "x-five-min-limit-remaining": "3",
+          "x-five-min-limit-resets-in": "120",
+        }),
+      ),
+    });
+    expect(s.spends).toEqual([{ id: "a", at: 200, cost: 1.5 }]);
+    // The platform's word: 3 credits left, not 100 - 1.5 (and none for pushes, whose reserve is 10).
+    expect(available(s, limit, 200, "inbound")).toBe(3);
+    expect(waitMs(s, limit, 1, 200, "outbound")).toBe(120_000);
+    s = take(s, limit, { id: "b", at: 250, cost: 2 }, 250);
+    expect(available(s, limit, 250, "inbound")).toBe(1);
+    expect(waitMs(s, limit, 2, 250, "inbound")).toBe(120_200 - 250);
+  });
+});
+
+/**
+ * Known gaps, written as the behaviour the module's own doc promises. `it.fails` passes while
+ * the limiter falls short and turns red once it is fixed (then make these plain `it`).
+ */
+describe("rate limiter: known gaps", () => {
+  it.fails("a quota that resets later than one window keeps capping until it resets", () => {
+    // 2 credits left for 300 s, our window is 60 s: two calls spend them.
+    const limit = { capacity: 100, windowMs: 60_000, reserve: 0 };
+    let s = settle(EMPTY_LIMITER, limit, "q", {
+      finishedAt: 0,
+      remaining: 2,
+      resetsInSeconds: 300,
+    });
+    s = settle(take(s, limit, { id: "a", at: 10, cost: 1 }, 10), limit, "a", { finishedAt: 20 });
+    s = settle(take(s, limit, { id: "b", at: 30, cost: 1 }, 30), limit, "b", { finishedAt: 40 });
+    expect(available(s, limit, 50, "inbound")).toBe(0);
+    // Actual: both spends age out of our window at 60_040 and the 2 credits count as free again.
+    expect(available(s, limit, 60_040, "inbound")).toBeLessThanOrEqual(0);
+  });
+
+  it.fails("a call taken in the millisecond the quota was observed counts against it", () => {
+    const limit = { capacity: 100, windowMs: 60_000, reserve: 0 };
+    let s = take(EMPTY_LIMITER, limit, { id: "q", at: 0, cost: 1 }, 0);
+    s = settle(s, limit, "q", { finishedAt: 100, remaining: 1, resetsInSeconds: 60 });
+    s = take(s, limit, { id: "next", at: 100, cost: 1 }, 100);
+    // Actual: observedAt is finishedAt + 1, so "next" (at 100) is not counted and 1 is still free.
+    expect(available(s, limit, 100, "inbound")).toBe(0);
+  });
+
+  it.fails("an unanswered call keeps its token however long it is in flight", () => {
+    // Overlapping calls (the gate can run an inbound fetch while a push awaits its answer).
+    const limit = { capacity: 2, windowMs: 1_000, reserve: 0 };
+    let s = take(EMPTY_LIMITER, limit, { id: "a", at: 0, cost: 1 }, 0);
+    s = take(s, limit, { id: "b", at: 100, cost: 1 }, 100);
+    s = settle(s, limit, "a", { finishedAt: 400 });
+    // "b" has no answer yet at 1_100, so the platform may still count it together with "a" (at
+    // 400) and a new call: 3 in 700 ms. Actual: b's token returned at 100 + 1_000.
+    expect(waitMs(s, limit, 1, 1_100, "inbound")).toBeGreaterThan(0);
+  });
+});
