@@ -212,9 +212,14 @@ export class ChannelGate extends DurableObject<Env> {
     this.setMeta("tenant_id", tenantId);
   }
 
+  /** The connection's settings as the last flush or call loaded them; null before the first. */
+  private cachedSettings(): GateSettings | null {
+    const raw = this.getMeta("settings");
+    return raw ? (JSON.parse(raw) as GateSettings) : null;
+  }
+
   private coalesceConfig(): CoalesceConfig {
-    const raw = this.getMeta("coalesce");
-    return raw ? (JSON.parse(raw) as CoalesceConfig) : engineConfig(this.env).coalesce;
+    return this.cachedSettings()?.coalesce ?? engineConfig(this.env).coalesce;
   }
 
   // ---- marking work ----
@@ -247,7 +252,7 @@ export class ChannelGate extends DurableObject<Env> {
     }
     if (marked > 0) {
       // The connection's own coalescing window, read once; every flush refreshes it.
-      if (this.getMeta("coalesce") === null)
+      if (this.cachedSettings() === null)
         await this.loadForCall(input.tenantId, input.connectionId);
       if (this.getMeta("pending_since") === null) this.setMeta("pending_since", now);
       this.setMeta("last_mark_at", now);
@@ -335,7 +340,6 @@ export class ChannelGate extends DurableObject<Env> {
 
   private settings(platform: Connection["platform"], stored: string | null): GateSettings {
     const s = gateSettingsFor(platform, stored, engineConfig(this.env).coalesce);
-    this.setMeta("coalesce", JSON.stringify(s.coalesce));
     this.setMeta("settings", JSON.stringify(s));
     return s;
   }
@@ -1038,8 +1042,7 @@ export class ChannelGate extends DurableObject<Env> {
       )
       .toArray();
     const grouped = groupBy(rows, (r) => `${r.room_type_id}|${r.aspect}`);
-    const settingsRaw = this.getMeta("settings");
-    const settings = settingsRaw ? (JSON.parse(settingsRaw) as GateSettings) : null;
+    const settings = this.cachedSettings();
     const now = this.clock();
     const breaker = this.loadBreaker();
     const limiter = this.loadLimiter();

@@ -4,6 +4,7 @@ import { PlatformError } from "../src/platforms/types";
 import {
   REFRESH_MARGIN_MS,
   checkMintBudget,
+  tokenKeyOf,
   type TokenKey,
   type TokenSource,
   type TokenStore,
@@ -43,7 +44,7 @@ export class GateTokenStore implements TokenStore {
   }
 
   async getAccessToken(source: TokenSource): Promise<string> {
-    const name = `access:${keyOf(source)}`;
+    const name = `access:${tokenKeyOf(source)}`;
     for (;;) {
       const pending = this.inflight.get(name);
       if (pending) return pending;
@@ -64,7 +65,7 @@ export class GateTokenStore implements TokenStore {
   }
 
   async invalidate(key: TokenKey, token: string): Promise<void> {
-    const name = `access:${keyOf(key)}`;
+    const name = `access:${tokenKeyOf(key)}`;
     const stored = await this.read(name);
     if (stored?.value.token !== token) return;
     this.memory.delete(name);
@@ -72,14 +73,14 @@ export class GateTokenStore implements TokenStore {
   }
 
   async currentRefreshToken(key: TokenKey, configured: string): Promise<string> {
-    const stored = await this.read(`refresh:${keyOf(key)}`);
+    const stored = await this.read(`refresh:${tokenKeyOf(key)}`);
     return stored?.value.configured === configured && stored.value.token
       ? stored.value.token
       : configured;
   }
 
   async rememberRefreshToken(key: TokenKey, configured: string, latest: string): Promise<void> {
-    await this.write(`refresh:${keyOf(key)}`, { token: latest, configured }, null);
+    await this.write(`refresh:${tokenKeyOf(key)}`, { token: latest, configured }, null);
   }
 
   /** When the stored access token is due for refresh (null when none), for the status route. */
@@ -169,10 +170,6 @@ export class GateTokenStore implements TokenStore {
     );
     this.writes += 1;
   }
-}
-
-function keyOf(k: TokenKey): string {
-  return JSON.stringify([k.platform, k.baseUrl, k.clientId, k.account ?? ""]);
 }
 
 /** The platform refused to issue a token: the connection's credentials need attention. */

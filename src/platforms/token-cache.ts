@@ -47,7 +47,8 @@ interface Entry {
 
 const cache = new Map<string, Entry>();
 
-function keyOf(source: TokenKey): string {
+/** The identity of a token: whose it is, for which platform, app and API root. */
+export function tokenKeyOf(source: TokenKey): string {
   return JSON.stringify([source.platform, source.baseUrl, source.clientId, source.account ?? ""]);
 }
 
@@ -62,7 +63,7 @@ function entryOf(key: string): Entry {
 
 /** A valid access token: the cached one, the one being minted, or a new one. */
 export function getAccessToken(source: TokenSource): Promise<string> {
-  const entry = entryOf(keyOf(source));
+  const entry = entryOf(tokenKeyOf(source));
   const now = source.now();
   if (entry.token && now < entry.token.refreshAt) return Promise.resolve(entry.token.value);
   entry.inflight ??= mintInto(entry, source).finally(() => {
@@ -109,7 +110,7 @@ export function checkMintBudget(source: TokenSource, mintedAt: number[], now: nu
  * alone, so two calls failing with the same stale token cause one mint, not two.
  */
 export function invalidateAccessToken(source: TokenKey, token: string): void {
-  const entry = cache.get(keyOf(source));
+  const entry = cache.get(tokenKeyOf(source));
   if (entry?.token?.value === token) entry.token = undefined;
 }
 
@@ -157,12 +158,12 @@ export type TokenKey = Pick<TokenSource, "platform" | "baseUrl" | "clientId" | "
 
 /** The refresh token to use now: the latest rotated one, else the configured one. */
 export function currentRefreshToken(key: TokenKey, configured: string): string {
-  const known = refreshTokens.get(keyOf(key));
+  const known = refreshTokens.get(tokenKeyOf(key));
   return known?.configured === configured ? known.latest : configured;
 }
 
 export function rememberRefreshToken(key: TokenKey, configured: string, latest: string): void {
-  refreshTokens.set(keyOf(key), { configured, latest });
+  refreshTokens.set(tokenKeyOf(key), { configured, latest });
 }
 
 /** Empty the cache (tests; a credentials rotation). */
