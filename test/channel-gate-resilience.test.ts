@@ -138,6 +138,10 @@ describe("rate limits", () => {
       expect(ari).toHaveLength(17);
       expect(log.filter((r) => r.status === 429)).toEqual([]);
       expect(status.pendingNights).toBeGreaterThan(0);
+      // Held by the limiter is not a failure: no backoff, no error, due when a token returns.
+      expect(status.consecutiveFailures).toBe(0);
+      expect(status.lastError).toBeNull();
+      expect(status.jobs[0]!.attempts).toBe(0);
       expect(status.rateLimit).toMatchObject({ capacity: 20, windowMs: 60_000, reserved: 2 });
       expect(status.rateLimit.callsInWindow).toBe(18);
       expect(status.jobs[0]!.dueAt).toBeGreaterThanOrEqual(since + 60_000);

@@ -41,6 +41,8 @@ export async function platformFetch(
     // workerd refuses the global fetch called with another `this` ("Illegal invocation").
     res = await ctx.fetch.call(globalThis, url, { ...init, signal });
   } catch (err) {
+    // Already classified (the ChannelGate holding a call for its rate limit or breaker): keep it.
+    if (err instanceof PlatformError) throw err;
     const timedOut = timeout.aborted || isAbortError(err);
     const reason = timedOut
       ? `timed out after ${timeoutMs} ms`

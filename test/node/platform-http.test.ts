@@ -116,6 +116,14 @@ describe("platformFetch classification", () => {
     expect(err.message).toContain("network error: connection refused");
   });
 
+  it("an error the fetch already classified (a gate holding the call) passes through as is", async () => {
+    const held = new PlatformError("airbnb", "rate_limited", "rate limit reached", undefined, 3);
+    const { ctx } = ctxWith(() => {
+      throw held;
+    });
+    expect(await failure(platformFetch(ctx, "airbnb", url))).toBe(held);
+  });
+
   it("a timeout is transient", async () => {
     const { ctx } = ctxWith(() => new Promise<Response>(() => {}));
     const err = await failure(platformFetch(ctx, "airbnb", url, {}, { timeoutMs: 20 }));
