@@ -3,7 +3,13 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
 import { deliverAttempt, webhookFor } from "./support/queue";
-import { addDaysUtc, eventually, sandbox, seedPortfolio } from "./support/fixtures";
+import {
+  addDaysUtc,
+  eventually,
+  sandbox,
+  seedPortfolio,
+  setGateSettings,
+} from "./support/fixtures";
 
 afterEach(async () => {
   await sandbox("DELETE", "/_sandbox/airbnb/faults");
@@ -12,6 +18,8 @@ afterEach(async () => {
 describe("retries and dead letters", () => {
   it("retries a transient platform failure with growing delays, never acking it", async () => {
     const p = await seedPortfolio();
+    // About the backoff schedule: the breaker (which would hold the 6th attempt) stays closed.
+    await setGateSettings(p.airbnb.connectionId, { circuit: { failure_threshold: 100 } });
     const { reservation } = await sandbox<{ reservation: { confirmation_code: string } }>(
       "POST",
       "/_sandbox/airbnb/reservations?deliver=none",
@@ -64,6 +72,36 @@ describe("retries and dead letters", () => {
       .bind(`dead_letter:inbound:${key}`)
       .first();
     expect(alert).toEqual({ kind: "dead_letter" });
+  });
+
+  it("once the breaker opens, the next attempt waits for its reopen time and calls nobody", async () => {
+    const p = await seedPortfolio();
+    const { reservation } = await sandbox<{ reservation: { confirmation_code: string } }>(
+      "POST",
+      "/_sandbox/airbnb/reservations?deliver=none",
+      { listing_id: p.airbnb.listingId, start_date: addDaysUtc(9), end_date: addDaysUtc(10) },
+    );
+    await sandbox("POST", "/_sandbox/airbnb/faults", { fail_next: 100, fail_status: 503 });
+    const message = webhookFor(p.airbnb.listingId, reservation.confirmation_code);
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      delays.push((await deliverAttempt(message, attempt)).retryDelay!);
+    }
+    expect(delays).toEqual([1, 2, 4, 8, 16]);
+    const calls = async () =>
+      (
+        await sandbox<{ requests: Array<{ path: string }> }>(
+          "GET",
+          "/_sandbox/airbnb/requests?limit=200",
+        )
+      ).requests.filter((r) => r.path.includes(reservation.confirmation_code)).length;
+    const before = await calls();
+    // Five consecutive 503s opened the circuit: the 6th attempt is held until it half-opens (60 s).
+    const sixth = await deliverAttempt(message, 6);
+    expect(sixth.acked).toBe(false);
+    expect(sixth.retryDelay).toBeGreaterThanOrEqual(55);
+    expect(sixth.retryDelay).toBeLessThanOrEqual(60);
+    expect(await calls()).toBe(before);
   });
 
   it("honours Retry-After from a 429", async () => {

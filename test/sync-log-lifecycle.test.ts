@@ -4,7 +4,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { insertSyncLogStatement, transitionSyncLog } from "../src/domain/sync-log-state";
 import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
 import { deliverAttempt, webhookFor } from "./support/queue";
-import { addDaysUtc, eventually, sandbox, seedPortfolio, uniqueDigits } from "./support/fixtures";
+import {
+  addDaysUtc,
+  eventually,
+  sandbox,
+  seedPortfolio,
+  setGateSettings,
+  uniqueDigits,
+} from "./support/fixtures";
 
 /**
  * The sync log of real work: one log per inbound event through retries to success or the dead
@@ -111,6 +118,7 @@ describe("inbound sync log", () => {
 
   it("after max retries: failed on the last attempt, still retried into the queue's DLQ, then deadlettered", async () => {
     const p = await seedPortfolio();
+    await setGateSettings(p.airbnb.connectionId, { circuit: { failure_threshold: 100 } });
     const code = await newReservation(p.airbnb.listingId, 22);
     await sandbox("POST", "/_sandbox/airbnb/faults", { fail_next: 100, fail_status: 503 });
     const message = webhookFor(p.airbnb.listingId, code);

@@ -186,6 +186,13 @@ export async function eventually<T>(
   }
 }
 
+/** Per-connection gate settings (as `PATCH …/connections/{id}` would store them). */
+export async function setGateSettings(connectionId: string, settings: unknown): Promise<void> {
+  await env.DB.prepare(`UPDATE channel_connections SET gate_settings = ? WHERE id = ?`)
+    .bind(JSON.stringify(settings), connectionId)
+    .run();
+}
+
 export function addDaysUtc(days: number): string {
   return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 }
