@@ -51,6 +51,8 @@ export default defineConfig(async () => {
     test: {
       // Logs of passing tests are noise (expected warnings from unhappy-path tests); failures keep theirs.
       silent: "passed-only" as const,
+      // A test stuck in a Durable Object call can outlive its own timeout: fail fast, naming it.
+      reporters: ["default", "./test/support/hang-watch-reporter.ts"],
       // Test files share one sandbox Worker whose fault switches are per platform: run them one by one.
       fileParallelism: false,
       projects: [
