@@ -64,6 +64,11 @@ export interface MarkDirtyInput {
   aspects?: NightAspect[];
   causeKey: string;
   changedAt: number;
+  /**
+   * Send these nights even if the platform already has their current values from this gate
+   * (drift repair, an operator's resync); otherwise an unchanged value is not sent again.
+   */
+  force?: boolean;
 }
 
 export interface GateStatus {
@@ -123,6 +128,7 @@ interface PendingRow extends Record<string, SqlStorageValue> {
   night: string;
   aspect: NightAspect;
   seq: number;
+  forced: number;
 }
 
 const FLUSH = "flush";
@@ -132,6 +138,12 @@ const PERMANENT_RETRY_SECONDS = 900;
 const INBOUND_MAX_WAIT_MS = 2_000;
 /** How long a running job is considered taken before it is due again. */
 const JOB_LEASE_MS = 60_000;
+/**
+ * How long a value this gate pushed is trusted to still be on the platform: an unchanged night is
+ * not re-sent within it. Past it, a mark sends the value again (cheap insurance against edits
+ * made on the platform side; reconciliation repairs drift sooner with `force`).
+ */
+const PUSHED_TRUST_MS = 24 * 3_600_000;
 
 /**
  * One ChannelGate per channel connection (platform × property). Every call to the platform for
@@ -161,13 +173,25 @@ export class ChannelGate extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS pending_nights (
         room_type_id TEXT NOT NULL, night TEXT NOT NULL, aspect TEXT NOT NULL,
-        seq INTEGER NOT NULL, marked_at INTEGER NOT NULL,
+        seq INTEGER NOT NULL, marked_at INTEGER NOT NULL, forced INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (room_type_id, night, aspect));
+      CREATE TABLE IF NOT EXISTS pushed_nights (
+        room_type_id TEXT NOT NULL, night TEXT NOT NULL, aspect TEXT NOT NULL,
+        value TEXT NOT NULL, pushed_at INTEGER NOT NULL,
         PRIMARY KEY (room_type_id, night, aspect));
       CREATE TABLE IF NOT EXISTS jobs (
         name TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS open_syncs (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS rate_spends (id TEXT PRIMARY KEY, at INTEGER NOT NULL, cost REAL NOT NULL);
     `);
+    // Gates created before `forced` existed (local state of an older build) gain the column.
+    const columns = this.sql
+      .exec<{ name: string }>(`PRAGMA table_info(pending_nights)`)
+      .toArray()
+      .map((c) => c.name);
+    if (!columns.includes("forced")) {
+      this.sql.exec(`ALTER TABLE pending_nights ADD COLUMN forced INTEGER NOT NULL DEFAULT 0`);
+    }
     this.tokens = new GateTokenStore(
       this.sql,
       env,
@@ -240,13 +264,15 @@ export class ChannelGate extends DurableObject<Env> {
       for (const aspect of aspects) {
         marked += 1;
         this.sql.exec(
-          `INSERT INTO pending_nights (room_type_id, night, aspect, seq, marked_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(room_type_id, night, aspect) DO UPDATE SET seq = excluded.seq, marked_at = excluded.marked_at`,
+          `INSERT INTO pending_nights (room_type_id, night, aspect, seq, marked_at, forced) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(room_type_id, night, aspect) DO UPDATE SET seq = excluded.seq,
+             marked_at = excluded.marked_at, forced = max(forced, excluded.forced)`,
           input.roomTypeId,
           night,
           aspect,
           seq,
           now,
+          input.force ? 1 : 0,
         );
       }
     }
@@ -698,13 +724,18 @@ export class ChannelGate extends DurableObject<Env> {
 
     const today = localToday(connection.timeZone, started);
     this.sql.exec(`DELETE FROM pending_nights WHERE night < ?`, today);
+    this.sql.exec(
+      `DELETE FROM pushed_nights WHERE night < ? OR pushed_at < ?`,
+      today,
+      started - PUSHED_TRUST_MS,
+    );
     if (!connection.syncPricing) this.sql.exec(`DELETE FROM pending_nights WHERE aspect = 'price'`);
     // Marks from here on belong to the next flush's coalescing window.
     this.setMeta("pending_since", null);
 
     const rows = this.sql
       .exec<PendingRow>(
-        `SELECT room_type_id, night, aspect, seq FROM pending_nights ORDER BY room_type_id, night`,
+        `SELECT room_type_id, night, aspect, seq, forced FROM pending_nights ORDER BY room_type_id, night`,
       )
       .toArray();
     const mappings = await this.env.DB.prepare(
@@ -728,7 +759,13 @@ export class ChannelGate extends DurableObject<Env> {
     const held = new Set<string>(); // "roomType|aspect" that cannot be pushed as mapped
     const unmapped: string[] = [];
     const reasons: string[] = [];
-    const planned: Array<{ roomTypeId: string; call: PlannedCall; seqs: Map<string, number> }> = [];
+    const planned: Array<{
+      roomTypeId: string;
+      call: PlannedCall;
+      seqs: Map<string, number>;
+      values: Map<string, string>;
+    }> = [];
+    let unchanged = 0;
     const byRoomType = groupBy(rows, (r) => r.room_type_id);
     for (const [roomTypeId, list] of byRoomType) {
       const externalRoomId = roomOf.get(roomTypeId);
@@ -744,8 +781,37 @@ export class ChannelGate extends DurableObject<Env> {
         continue;
       }
       const byDate = new Map(nights.map((n) => [n.date, n]));
+      const target = `${externalRoomId}|${rateOf.get(roomTypeId) ?? ""}`;
+      const valueOf = (r: PendingRow) => {
+        const n = byDate.get(r.night);
+        return n ? pushedValue(target, r.aspect, n) : null;
+      };
+      // A night whose current value is what this gate last sent there is done without a call:
+      // a mark that arrived after the push that carried its change (the outbox is not ordered
+      // with pushes) would otherwise send a whole window again.
+      const sent = new Map(
+        this.sql
+          .exec<{ night: string; aspect: string; value: string }>(
+            `SELECT night, aspect, value FROM pushed_nights WHERE room_type_id = ?`,
+            roomTypeId,
+          )
+          .toArray()
+          .map((p) => [`${p.night}|${p.aspect}`, p.value]),
+      );
+      const pending = list.filter((r) => {
+        if (r.forced || sent.get(`${r.night}|${r.aspect}`) !== valueOf(r)) return true;
+        unchanged += 1;
+        this.sql.exec(
+          `DELETE FROM pending_nights WHERE room_type_id = ? AND night = ? AND aspect = ? AND seq = ?`,
+          roomTypeId,
+          r.night,
+          r.aspect,
+          r.seq,
+        );
+        return false;
+      });
       const pick = (aspect: NightAspect) =>
-        list
+        pending
           .filter((r) => r.aspect === aspect)
           .map((r) => byDate.get(r.night))
           .filter((n): n is NightState => n !== undefined);
@@ -775,10 +841,10 @@ export class ChannelGate extends DurableObject<Env> {
         reasons.push(`room type ${roomTypeId}: ${s.reason}`);
       }
       for (const call of plan.calls) {
-        const seqs = new Map(
-          list.filter((r) => r.aspect === call.aspect).map((r) => [r.night, r.seq]),
-        );
-        planned.push({ roomTypeId, call, seqs });
+        const mine = pending.filter((r) => r.aspect === call.aspect);
+        const seqs = new Map(mine.map((r) => [r.night, r.seq]));
+        const values = new Map(mine.map((r) => [r.night, valueOf(r) ?? ""]));
+        planned.push({ roomTypeId, call, seqs, values });
       }
     }
     planned.sort((a, b) => aspectRank(a.call.aspect) - aspectRank(b.call.aspect));
@@ -792,7 +858,7 @@ export class ChannelGate extends DurableObject<Env> {
     const syncId =
       planned.length > 0 ? await this.openSync(connection, started, previousAttempts) : null;
     try {
-      for (const { roomTypeId, call, seqs } of planned) {
+      for (const { roomTypeId, call, seqs, values } of planned) {
         const maxSeq = Math.max(0, ...call.dates.map((d) => seqs.get(d) ?? 0));
         // Names the request's content: a retry repeats it, a different request never shares it.
         const key = `${connectionId}-${roomTypeId}-${call.aspect}-${call.dates[0]}-${maxSeq}`;
@@ -800,11 +866,34 @@ export class ChannelGate extends DurableObject<Env> {
           await call.send(this.adapterContext(connection, settings, "outbound", config, key));
         } catch (err) {
           if (err instanceof GateDeferral) deferredUntil = err.retryAt;
-          else failure = err;
+          else {
+            failure = err;
+            // The platform may or may not have applied it: trust nothing about these nights.
+            for (const night of call.dates) {
+              this.sql.exec(
+                `DELETE FROM pushed_nights WHERE room_type_id = ? AND night = ? AND aspect = ?`,
+                roomTypeId,
+                night,
+                call.aspect,
+              );
+            }
+          }
           break;
         }
         calls += 1;
         pushed += call.dates.length;
+        const at = this.clock();
+        for (const night of call.dates) {
+          this.sql.exec(
+            `INSERT INTO pushed_nights (room_type_id, night, aspect, value, pushed_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(room_type_id, night, aspect) DO UPDATE SET value = excluded.value, pushed_at = excluded.pushed_at`,
+            roomTypeId,
+            night,
+            call.aspect,
+            values.get(night) ?? "",
+            at,
+          );
+        }
         // Only nights not re-marked while the request was out are done (seq unchanged).
         for (const night of call.dates) {
           this.sql.exec(
@@ -827,9 +916,10 @@ export class ChannelGate extends DurableObject<Env> {
     if (reasons.length > 0) this.block(reasons.join("; "));
     else this.setMeta("blocked_reason", null);
     if (syncId) {
+      const current = unchanged > 0 ? `; ${unchanged} night value(s) already on the platform` : "";
       const note = deferredUntil
-        ? `${calls} platform call(s); the rest held until ${new Date(deferredUntil).toISOString()}`
-        : `${calls} platform call(s)`;
+        ? `${calls} platform call(s)${current}; the rest held until ${new Date(deferredUntil).toISOString()}`
+        : `${calls} platform call(s)${current}`;
       await this.closeSync(syncId, connection, finished, pushed, calls, failure, note);
     }
     if (calls > 0) this.setMeta("last_push_at", finished);
@@ -1105,6 +1195,13 @@ function credentialsRefusal(err: unknown): err is PlatformError {
     err.kind === "auth" &&
     (err instanceof TokenRefreshError || err.status === 401)
   );
+}
+
+/** What was sent for one night and aspect, and where to: equal strings mean nothing to send. */
+function pushedValue(target: string, aspect: NightAspect, n: NightState): string {
+  return aspect === "availability"
+    ? `${target}|a|${n.available}`
+    : `${target}|p|${n.priceMinor ?? ""}|${n.currency ?? ""}`;
 }
 
 function aspectRank(aspect: NightAspect): number {

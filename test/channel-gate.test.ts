@@ -145,4 +145,86 @@ describe("ChannelGate", () => {
     expect(ok.consecutiveFailures).toBe(0);
     await sandbox("DELETE", "/_sandbox/booking_com/faults");
   });
+
+  it("does not send a night again when its value is what the gate last pushed there", async () => {
+    const gate = env.CHANNEL_GATE.getByName(p.booking.connectionId);
+    const mark = (start: number, end: number, extra: { force?: boolean } = {}) =>
+      gate.markDirty({
+        tenantId: p.tenantId,
+        connectionId: p.booking.connectionId,
+        roomTypeId: p.roomTypeId,
+        ranges: [{ start: addDaysUtc(start), end: addDaysUtc(end) }],
+        aspects: ["availability"],
+        causeKey: `m${start}`,
+        changedAt: Date.now(),
+        ...extra,
+      });
+    const received = async () =>
+      (
+        await sandbox<{ received: Array<{ path: string; body: string }> }>(
+          "GET",
+          "/_sandbox/booking_com/received?limit=200",
+        )
+      ).received.filter(
+        (r) =>
+          r.path.endsWith("OTA_HotelAvailNotif") &&
+          r.body.includes(`HotelCode="${p.booking.hotelId}"`),
+      );
+    const pushes = async () => (await received()).length;
+    const setBooked = (day: number, booked: number) =>
+      env.DB.prepare(
+        `INSERT INTO inventory_nights (tenant_id, room_type_id, night, capacity, booked, blocked, updated_at)
+         VALUES (?, ?, ?, 1, ?, 0, ?)
+         ON CONFLICT DO UPDATE SET booked = excluded.booked, updated_at = excluded.updated_at`,
+      )
+        .bind(p.tenantId, p.roomTypeId, addDaysUtc(day), booked, Date.now())
+        .run();
+
+    await setBooked(20, 1);
+    await mark(20, 21);
+    await gate.flushNow();
+    expect(await pushes()).toBe(1);
+
+    // A late mark for the change that push already carried: nothing to send, nothing left.
+    await mark(20, 21);
+    const late = await gate.flushNow();
+    expect(late.pendingNights).toBe(0);
+    expect(await pushes()).toBe(1);
+
+    // Night 21 changes (20 is marked again, unchanged): one request, for the changed night only.
+    await setBooked(21, 1);
+    await mark(20, 21);
+    await gate.flushNow();
+    expect(await pushes()).toBe(2);
+    const body = (await received()).at(-1)!.body;
+    expect(body).toContain(`Start="${addDaysUtc(21)}"`);
+    expect(body).not.toContain(`Start="${addDaysUtc(20)}"`);
+
+    // Forced (drift repair, resync): sent although unchanged.
+    await mark(20, 20, { force: true });
+    await gate.flushNow();
+    expect(await pushes()).toBe(3);
+
+    // A request that failed may or may not have been applied: night 20 goes free, the push
+    // fails; it is booked again before the retry. The platform might show it free, so the
+    // value it had before is sent again rather than trusted.
+    await setBooked(20, 0);
+    await mark(20, 20);
+    await sandbox("POST", "/_sandbox/booking_com/faults", { fail_next: 1, fail_status: 503 });
+    expect((await gate.flushNow()).consecutiveFailures).toBe(1);
+    await sandbox("DELETE", "/_sandbox/booking_com/faults");
+    const beforeRetry = await pushes();
+    await setBooked(20, 1);
+    await mark(20, 20);
+    await runInDurableObject(gate, (instance) => {
+      const realNow = Date.now;
+      (instance as unknown as { clock: () => number }).clock = () => realNow() + 60_000;
+    });
+    await runDurableObjectAlarm(gate);
+    expect((await gate.status()).pendingNights).toBe(0);
+    const closed = await bookingComDays(addDaysUtc(20), addDaysUtc(20));
+    expect(closed.map((d) => d.available)).toEqual([false]);
+    expect(await pushes()).toBe(beforeRetry + 1);
+    expect((await received()).at(-1)!.body).toContain(`Start="${addDaysUtc(20)}"`);
+  });
 });
