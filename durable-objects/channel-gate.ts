@@ -182,16 +182,13 @@ export class ChannelGate extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS jobs (
         name TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS open_syncs (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS rate_spends (id TEXT PRIMARY KEY, at INTEGER NOT NULL, cost REAL NOT NULL);
+      CREATE TABLE IF NOT EXISTS rate_spends (
+        id TEXT PRIMARY KEY, at INTEGER NOT NULL, cost REAL NOT NULL,
+        in_flight INTEGER NOT NULL DEFAULT 0);
     `);
-    // Gates created before `forced` existed (local state of an older build) gain the column.
-    const columns = this.sql
-      .exec<{ name: string }>(`PRAGMA table_info(pending_nights)`)
-      .toArray()
-      .map((c) => c.name);
-    if (!columns.includes("forced")) {
-      this.sql.exec(`ALTER TABLE pending_nights ADD COLUMN forced INTEGER NOT NULL DEFAULT 0`);
-    }
+    // Gates created by an older build (local state) gain the columns added since.
+    this.addColumn("pending_nights", "forced", "INTEGER NOT NULL DEFAULT 0");
+    this.addColumn("rate_spends", "in_flight", "INTEGER NOT NULL DEFAULT 0");
     this.tokens = new GateTokenStore(
       this.sql,
       env,
@@ -204,6 +201,15 @@ export class ChannelGate extends DurableObject<Env> {
   }
 
   // ---- small storage helpers ----
+
+  private addColumn(table: string, column: string, type: string): void {
+    const columns = this.sql
+      .exec<{ name: string }>(`PRAGMA table_info(${table})`)
+      .toArray()
+      .map((c) => c.name);
+    if (!columns.includes(column))
+      this.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
 
   private getMeta(key: string): string | null {
     const row = this.sql
@@ -372,9 +378,16 @@ export class ChannelGate extends DurableObject<Env> {
 
   private loadLimiter(): LimiterState {
     const spends = this.sql
-      .exec<{ id: string; at: number; cost: number }>(`SELECT id, at, cost FROM rate_spends`)
+      .exec<{ id: string; at: number; cost: number; in_flight: number }>(
+        `SELECT id, at, cost, in_flight FROM rate_spends`,
+      )
       .toArray()
-      .map((r) => ({ id: r.id, at: r.at, cost: r.cost }));
+      .map((r) => ({
+        id: r.id,
+        at: r.at,
+        cost: r.cost,
+        ...(r.in_flight ? { inFlight: true } : {}),
+      }));
     const quota = this.getMeta("quota");
     return {
       spends,
@@ -386,7 +399,13 @@ export class ChannelGate extends DurableObject<Env> {
   private saveLimiter(state: LimiterState): void {
     this.sql.exec(`DELETE FROM rate_spends`);
     for (const s of state.spends) {
-      this.sql.exec(`INSERT INTO rate_spends (id, at, cost) VALUES (?, ?, ?)`, s.id, s.at, s.cost);
+      this.sql.exec(
+        `INSERT INTO rate_spends (id, at, cost, in_flight) VALUES (?, ?, ?, ?)`,
+        s.id,
+        s.at,
+        s.cost,
+        s.inFlight ? 1 : 0,
+      );
     }
     this.setMeta("blocked_until", state.blockedUntil > 0 ? state.blockedUntil : null);
     this.setMeta("quota", state.quota ? JSON.stringify(state.quota) : null);

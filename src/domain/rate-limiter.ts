@@ -5,6 +5,10 @@
  * a call reaches the platform no later than its answer comes back, and the next call leaves no
  * earlier than that plus the window, whatever the network latency in between.
  *
+ * A call that has no answer yet keeps its token however long it is out (the platform may count
+ * it late); only an answer that never comes (the gate died mid-call) stops holding it, after
+ * IN_FLIGHT_MAX_MS.
+ *
  * The platform knows better than this estimate, so what it says overrides it: `Retry-After`
  * blocks calls until then, quota headers (Beds24: remaining credits and seconds to reset) cap
  * what is left, and the real cost of a call (`x-request-cost`) replaces the estimated one.
@@ -25,6 +29,8 @@ export interface Spend {
   /** When the call finished (or, while in flight, started): its tokens return at + windowMs. */
   at: number;
   cost: number;
+  /** Taken, not settled yet: the call has no answer. */
+  inFlight?: boolean;
 }
 
 export interface Quota {
@@ -32,6 +38,21 @@ export interface Quota {
   remaining: number;
   observedAt: number;
   resetsAt: number;
+  /** The call whose answer carried it: the platform's count already includes that one. */
+  spendId?: string;
+}
+
+/** Past this, a call still marked in flight is taken to have died with its gate. */
+export const IN_FLIGHT_MAX_MS = 120_000;
+
+/** When a spend's tokens come back to the bucket. */
+export function returnsAt(spend: Spend, limit: RateLimit): number {
+  return spend.at + limit.windowMs + (spend.inFlight ? IN_FLIGHT_MAX_MS : 0);
+}
+
+/** Spends the platform had not counted yet when it reported the quota. */
+function countsAgainst(quota: Quota, spend: Spend): boolean {
+  return spend.id !== quota.spendId && (spend.at >= quota.observedAt || spend.inFlight === true);
 }
 
 export interface LimiterState {
@@ -45,10 +66,15 @@ export const EMPTY_LIMITER: LimiterState = { spends: [], blockedUntil: 0, quota:
 
 export type Priority = "inbound" | "outbound";
 
-/** Drop spends whose tokens are back and a quota the platform has reset. */
+/**
+ * Drop a quota the platform has reset, and spends whose tokens are back unless that quota (which
+ * may outlast our window) still counts them.
+ */
 export function prune(state: LimiterState, limit: RateLimit, now: number): LimiterState {
-  const spends = state.spends.filter((s) => s.at > now - limit.windowMs);
   const quota = state.quota && now < state.quota.resetsAt ? state.quota : null;
+  const spends = state.spends.filter(
+    (s) => now < returnsAt(s, limit) || (quota !== null && countsAgainst(quota, s)),
+  );
   return { spends, blockedUntil: state.blockedUntil, quota };
 }
 
@@ -60,11 +86,12 @@ export function available(
   priority: Priority = "outbound",
 ): number {
   const s = prune(state, limit, now);
-  const spent = sum(s.spends.map((x) => x.cost));
+  const spent = sum(s.spends.filter((x) => now < returnsAt(x, limit)).map((x) => x.cost));
   let free = limit.capacity - spent;
-  if (s.quota) {
-    const since = sum(s.spends.filter((x) => x.at >= s.quota!.observedAt).map((x) => x.cost));
-    free = Math.min(free, s.quota.remaining - since);
+  const quota = s.quota;
+  if (quota) {
+    const since = sum(s.spends.filter((x) => countsAgainst(quota, x)).map((x) => x.cost));
+    free = Math.min(free, quota.remaining - since);
   }
   const reserve = priority === "outbound" ? reserveOf(limit) : 0;
   return free - reserve;
@@ -91,7 +118,7 @@ export function waitMs(
   // Try the moments tokens come back, in order; the first where the call fits is the answer.
   const s = prune(state, limit, now);
   const moments = [
-    ...s.spends.map((x) => x.at + limit.windowMs),
+    ...s.spends.map((x) => returnsAt(x, limit)),
     ...(s.quota ? [s.quota.resetsAt] : []),
   ].sort((a, b) => a - b);
   for (const t of moments) {
@@ -102,7 +129,7 @@ export function waitMs(
   return limit.windowMs;
 }
 
-/** Take the tokens for a call that is leaving now (recorded at its start until it finishes). */
+/** Take the tokens for a call that is leaving now (in flight, at its start, until settled). */
 export function take(
   state: LimiterState,
   limit: RateLimit,
@@ -110,7 +137,7 @@ export function take(
   now: number,
 ): LimiterState {
   const s = prune(state, limit, now);
-  return { ...s, spends: [...s.spends, spend] };
+  return { ...s, spends: [...s.spends, { ...spend, inFlight: true }] };
 }
 
 export interface CallOutcome {
@@ -137,7 +164,11 @@ export function settle(
   const now = outcome.finishedAt;
   const spends = state.spends.map((s) =>
     s.id === spendId
-      ? { ...s, at: Math.max(s.at, now), cost: outcome.cost !== undefined ? outcome.cost : s.cost }
+      ? {
+          id: s.id,
+          at: Math.max(s.at, now),
+          cost: outcome.cost !== undefined ? outcome.cost : s.cost,
+        }
       : s,
   );
   let blockedUntil = state.blockedUntil;
@@ -153,8 +184,8 @@ export function settle(
       outcome.resetsInSeconds !== undefined
         ? now + outcome.resetsInSeconds * 1000
         : now + limit.windowMs;
-    // The platform's count already includes this call, so spends from here on are new.
-    quota = { remaining: outcome.remaining, observedAt: now + 1, resetsAt };
+    // The platform's count includes this call; any other from here on (or still out) is new.
+    quota = { remaining: outcome.remaining, observedAt: now, resetsAt, spendId };
   }
   return prune({ spends, blockedUntil, quota }, limit, now);
 }
