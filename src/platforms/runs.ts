@@ -58,20 +58,28 @@ export interface CallLimits {
   maxNights: number;
 }
 
-/** Group runs, in order, into as few calls as the limits allow (runs longer than a call are cut). */
+/**
+ * Group runs, in order, into as few calls as the limits allow: a run that does not fit the rest of
+ * a call fills it and goes on in the next (cutting costs one more operation, never one more call).
+ */
 export function packRuns<V>(runs: readonly Run<V>[], limits: CallLimits): Run<V>[][] {
+  if (limits.maxNights < 1 || limits.maxOps < 1) throw new RangeError("limits must be at least 1");
   const calls: Run<V>[][] = [];
   let current: Run<V>[] = [];
   let nights = 0;
   for (const run of runs) {
-    for (const piece of splitRun(run, limits.maxNights)) {
-      if (current.length === limits.maxOps || nights + piece.nights > limits.maxNights) {
+    let offset = 0;
+    while (offset < run.nights) {
+      if (current.length === limits.maxOps || nights === limits.maxNights) {
         calls.push(current);
         current = [];
         nights = 0;
       }
-      current.push(piece);
-      nights += piece.nights;
+      const take = Math.min(run.nights - offset, limits.maxNights - nights);
+      const start = addDays(run.start, offset);
+      current.push({ start, end: addDays(start, take - 1), nights: take, value: run.value });
+      nights += take;
+      offset += take;
     }
   }
   if (current.length > 0) calls.push(current);
