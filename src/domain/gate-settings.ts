@@ -44,7 +44,8 @@ export const gateSettingsSchema = z
   .object({
     rate_limit: z
       .object({
-        capacity: z.number().positive().max(100_000),
+        // A call costs at least 1: below that nothing could ever leave.
+        capacity: z.number().min(1).max(100_000),
         window_seconds: z.number().positive().max(86_400),
         reserve: z.number().min(0).max(0.5).optional(),
       })

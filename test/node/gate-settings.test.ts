@@ -214,7 +214,7 @@ describe("gate settings: schema", () => {
   });
 
   it.each([
-    ["rate_limit", "capacity", [0, -1, 100_000.5, 100_001], [1e-9, 0.5, 1, 100_000]],
+    ["rate_limit", "capacity", [0, -1, 1e-9, 0.5, 0.999, 100_000.5, 100_001], [1, 1.5, 100_000]],
     ["rate_limit", "window_seconds", [0, -1, 86_400.001, 86_401], [0.001, 1, 86_400]],
     ["rate_limit", "reserve", [-0.01, 0.5001, 1], [0, 0.25, 0.5]],
     ["circuit", "failure_threshold", [0, 1.5, 1_001, -1], [1, 1_000]],
@@ -250,7 +250,7 @@ describe("gate settings: every accepted limit lets a call through", () => {
     return true;
   }
 
-  it("for capacities of one call or more, inbound and outbound", () => {
+  it("for every capacity the schema accepts, inbound and outbound", () => {
     fc.assert(
       fc.property(platformArb, inputArb, (platform, input) => {
         expect(leavesWithin(gateSettingsFor(platform, JSON.stringify(input)).rateLimit, 3)).toBe(
@@ -261,12 +261,13 @@ describe("gate settings: every accepted limit lets a call through", () => {
     );
   });
 
-  // Known gap: the schema takes any positive capacity, but the gate spends 1 per call and
-  // waitMs answers "one more window" for ever when 1 > capacity, so the connection never pushes.
-  it.fails("for capacities below one call as well (the schema accepts them)", () => {
-    const stored = JSON.stringify({ rate_limit: { capacity: 0.5, window_seconds: 1 } });
-    expect(gateSettingsSchema.safeParse(JSON.parse(stored)).success).toBe(true);
-    expect(leavesWithin(gateSettingsFor("airbnb", stored).rateLimit, 100)).toBe(true);
+  // The gate spends at least 1 per call: a capacity below one call would never let one leave.
+  it("refuses capacities below one call, naming the field", () => {
+    const parsed = gateSettingsSchema.safeParse({
+      rate_limit: { capacity: 0.5, window_seconds: 1 },
+    });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.path).toEqual(["rate_limit", "capacity"]);
   });
 });
 
