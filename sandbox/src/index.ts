@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import { airbnb } from "./airbnb/routes";
 import type { AppEnv } from "./app-env";
+import { beds24 } from "./beds24/routes";
 import { bookingCom } from "./booking-com/routes";
 import { control } from "./control/routes";
 
 /**
- * channel-sandbox: Airbnb and Booking.com simulators for local runs and tests. Routing is by path
+ * channel-sandbox: Airbnb, Booking.com and Beds24 simulators for local runs and tests. Routing is by path
  * only, so any host name reaches it (sandbox.test in tests, 127.0.0.1:8788 locally).
  */
 const app = new Hono<AppEnv>();
@@ -22,6 +23,7 @@ app.get("/health", (c) => c.json({ ok: true, service: "channel-sandbox" }));
 app.route("/_sandbox", control);
 app.route("/airbnb", airbnb);
 app.route("/booking_com", bookingCom);
+app.route("/beds24", beds24);
 
 app.notFound((c) => c.json({ error: "not_found" }, 404));
 app.onError((err, c) => {

@@ -1,6 +1,6 @@
 import { signatureHeader } from "./lib/crypto";
 import { platformState } from "./state/platform-state";
-import type { HeldDelivery, PlatformName } from "./state/types";
+import type { GuestPlatform, HeldDelivery } from "./state/types";
 
 /** One webhook POST, with the exact signed bytes so a test can replay it itself. */
 export interface Delivery {
@@ -21,17 +21,17 @@ export function parseDeliveryMode(raw: string | undefined): DeliveryMode | null 
   return raw === "none" ? "none" : null;
 }
 
-const SIGNING: Record<PlatformName, { header: string; secret: (env: Env) => string }> = {
+const SIGNING: Record<GuestPlatform, { header: string; secret: (env: Env) => string }> = {
   airbnb: { header: "X-Airbnb-Signature", secret: (env) => env.AIRBNB_WEBHOOK_SECRET },
   booking_com: { header: "X-Booking-Signature", secret: (env) => env.BOOKING_COM_WEBHOOK_SECRET },
 };
 
-export function webhookUrl(env: Env, platform: PlatformName): string {
+export function webhookUrl(env: Env, platform: GuestPlatform): string {
   return `${env.ENGINE_URL.replace(/\/+$/, "")}/api/v1/webhooks/${platform}`;
 }
 
 /** Sign at send time, as a real sender does on every attempt. */
-async function sign(env: Env, platform: PlatformName, held: HeldDelivery): Promise<Delivery> {
+async function sign(env: Env, platform: GuestPlatform, held: HeldDelivery): Promise<Delivery> {
   const { header, secret } = SIGNING[platform];
   const t = Math.floor(Date.now() / 1000);
   return {
@@ -71,7 +71,7 @@ async function sendAll(deliveries: Delivery[]): Promise<Delivery[]> {
 /** Deliver one event according to the platform's webhook faults and the requested mode. */
 export async function emit(
   env: Env,
-  platform: PlatformName,
+  platform: GuestPlatform,
   payload: Record<string, unknown>,
   mode: DeliveryMode,
 ): Promise<Delivery[]> {
@@ -92,7 +92,7 @@ export async function emit(
 /** Release held deliveries, newest first. */
 export async function flush(
   env: Env,
-  platform: PlatformName,
+  platform: GuestPlatform,
   mode: DeliveryMode,
 ): Promise<Delivery[]> {
   const held = await platformState(env, platform).takeHeld();

@@ -4,8 +4,8 @@ import { isoTime } from "../lib/dates";
 import { airbnbConfirmationCode, bookingReservationId, eventId } from "../lib/random";
 import type { z } from "zod";
 import type {
+  GuestPlatform,
   NewReservation,
-  PlatformName,
   ReservationAction,
   ReservationRow,
 } from "../state/types";
@@ -31,7 +31,7 @@ const BOOKING_EVENTS = {
   cancelled: "reservation.cancelled",
 } as const;
 
-export const GUEST_SIDE: Record<PlatformName, GuestSide> = {
+export const GUEST_SIDE: Record<GuestPlatform, GuestSide> = {
   airbnb: {
     serialize: airbnbReservation,
     event: (action, r) => ({

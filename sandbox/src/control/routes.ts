@@ -1,11 +1,14 @@
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
 import type { AppEnv } from "../app-env";
+import { beds24Control } from "../beds24/control";
 import { parseRange } from "../lib/dates";
 import { clampLimit } from "../lib/http";
 import { isSellable } from "../state/calendar-store";
 import { platformState } from "../state/platform-state";
 import {
+  type GuestPlatform,
+  isGuestPlatform,
   isPlatformName,
   PLATFORMS,
   type PlatformName,
@@ -120,6 +123,7 @@ async function calendar(c: Ctx, platform: PlatformName, propertyId: string, unit
       available: isSellable(d),
       ...(platform === "booking_com" ? { rooms_to_sell: d.rooms_to_sell, closed: d.closed } : {}),
       ...(platform === "airbnb" ? { reserved: d.reserved } : {}),
+      ...(platform === "beds24" ? { num_avail: d.rooms_to_sell } : {}),
       price: d.price,
       currency: d.currency,
       updated_at: d.updated_at,
@@ -136,11 +140,18 @@ control.get("/booking_com/hotels/:hotel/rooms/:room/calendar", (c) =>
   calendar(c, "booking_com", c.req.param("hotel"), c.req.param("room")),
 );
 
+control.get("/beds24/properties/:prop/rooms/:room/calendar", (c) =>
+  calendar(c, "beds24", c.req.param("prop"), c.req.param("room")),
+);
+
+// Beds24 rooms, invite codes and credits (before the generic per-platform routes).
+control.route("/beds24", beds24Control);
+
 // ---- per platform: guests, faults, webhooks, logs ----
 
 interface PlatformVars {
   Bindings: Env;
-  Variables: AppEnv["Variables"] & { platform: PlatformName };
+  Variables: AppEnv["Variables"] & { platform: PlatformName; guests: GuestPlatform };
 }
 
 const perPlatform = new Hono<PlatformVars>();
@@ -154,6 +165,23 @@ perPlatform.use("*", async (c, next) => {
 
 type PCtx = Context<PlatformVars>;
 
+// Guests book (and webhooks are signed) on Airbnb and Booking.com only: Beds24 simulates the
+// calendar side, not reservations.
+const withGuests = async (c: PCtx, next: () => Promise<void>) => {
+  const platform = c.get("platform");
+  if (!isGuestPlatform(platform)) {
+    return c.json(
+      { error: "not_found", message: `${platform} reservations and webhooks are not simulated` },
+      404,
+    );
+  }
+  c.set("guests", platform);
+  return next();
+};
+perPlatform.use("/reservations", withGuests);
+perPlatform.use("/reservations/*", withGuests);
+perPlatform.use("/webhooks/*", withGuests);
+
 function deliveryMode(c: PCtx): DeliveryMode | null {
   return parseDeliveryMode(c.req.query("deliver"));
 }
@@ -162,7 +190,7 @@ const badMode = (c: Context) => invalid(c, "deliver must be sync or none");
 
 async function answer(c: PCtx, mode: DeliveryMode, result: ReservationResult, status: 200 | 201) {
   if (!result.ok) return c.json({ error: result.error, message: result.message }, result.status);
-  const platform = c.get("platform");
+  const platform = c.get("guests");
   const side = GUEST_SIDE[platform];
   const { reservation } = result;
   const deliveries = await emit(
@@ -178,7 +206,7 @@ async function answer(c: PCtx, mode: DeliveryMode, result: ReservationResult, st
 }
 
 perPlatform.post("/reservations", async (c) => {
-  const platform = c.get("platform");
+  const platform = c.get("guests");
   const mode = deliveryMode(c);
   if (!mode) return badMode(c);
   const stub = platformState(c.env, platform);
@@ -193,7 +221,7 @@ perPlatform.post("/reservations", async (c) => {
 });
 
 perPlatform.post("/reservations/:id/modify", async (c) => {
-  const platform = c.get("platform");
+  const platform = c.get("guests");
   const mode = deliveryMode(c);
   if (!mode) return badMode(c);
   const body = await readBody(c, modifyBody);
@@ -203,7 +231,7 @@ perPlatform.post("/reservations/:id/modify", async (c) => {
 });
 
 perPlatform.post("/reservations/:id/cancel", async (c) => {
-  const platform = c.get("platform");
+  const platform = c.get("guests");
   const mode = deliveryMode(c);
   if (!mode) return badMode(c);
   const stub = platformState(c.env, platform);
@@ -227,7 +255,7 @@ perPlatform.delete("/faults", async (c) =>
 perPlatform.post("/webhooks/flush", async (c) => {
   const mode = deliveryMode(c);
   if (!mode) return badMode(c);
-  return c.json({ deliveries: await flush(c.env, c.get("platform"), mode) });
+  return c.json({ deliveries: await flush(c.env, c.get("guests"), mode) });
 });
 
 perPlatform.get("/requests", async (c) => {

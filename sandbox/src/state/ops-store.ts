@@ -83,15 +83,10 @@ export function tokenClient(sql: SqlStorage, token: string, now: number): string
 // ---- the gate in front of every API call ----
 
 /**
- * Decide what happens to one API call: an injected fault (consuming its counter), missing or bad
- * credentials, the published rate limit when enforced, or go ahead. One transaction per call.
+ * The injected fault that answers this call, if any (consuming its counter); null to go on.
+ * Precedence: timeout, fail_next, rate_limit_next, fail_rate.
  */
-export function gate(
-  sql: SqlStorage,
-  token: string | null,
-  rate: RateWindow,
-  now: number,
-): GateDecision {
+export function injectedFault(sql: SqlStorage): GateDecision | null {
   const f = readFaults(sql);
   const latency = f.latency_ms;
   if (f.timeout_next > 0) {
@@ -118,6 +113,23 @@ export function gate(
   if (f.fail_rate > 0 && Math.random() < f.fail_rate) {
     return { latency_ms: latency, outcome: { type: "fault", fault: "fail_rate", status: 503 } };
   }
+  return null;
+}
+
+/**
+ * Decide what happens to one API call: an injected fault (consuming its counter), missing or bad
+ * credentials, the published rate limit when enforced, or go ahead. One transaction per call.
+ */
+export function gate(
+  sql: SqlStorage,
+  token: string | null,
+  rate: RateWindow,
+  now: number,
+): GateDecision {
+  const fault = injectedFault(sql);
+  if (fault) return fault;
+  const f = readFaults(sql);
+  const latency = f.latency_ms;
   const client = token ? tokenClient(sql, token, now) : null;
   if (!client) return { latency_ms: latency, outcome: { type: "unauthorized" } };
   if (f.enforce_rate_limit) {

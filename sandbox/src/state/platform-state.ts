@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import * as beds24 from "./beds24-store";
 import {
   type DayView,
   getUnit,
@@ -196,6 +197,53 @@ export class PlatformState extends DurableObject<Env> {
       );
     }
     return { kind: "applied", status: 200, body };
+  }
+
+  // ---- Beds24: accounts, tokens, credits, rooms ----
+
+  beds24Gate(token: string | null, costTenths: number): beds24.Beds24Decision {
+    return beds24.beds24Gate(this.sql, token, costTenths, Date.now());
+  }
+
+  beds24InviteCode(account: string): string {
+    return beds24.createInviteCode(this.sql, account);
+  }
+
+  beds24Setup(code: string): (beds24.Grant & { refreshToken: string }) | null {
+    return beds24.redeemInviteCode(this.sql, code, Date.now());
+  }
+
+  beds24Refresh(refreshToken: string, configured: string | undefined): beds24.Grant | null {
+    return beds24.refreshAccessToken(this.sql, refreshToken, configured, Date.now());
+  }
+
+  beds24Details(token: string | null): ReturnType<typeof beds24.tokenDetails> {
+    return beds24.tokenDetails(this.sql, token, Date.now());
+  }
+
+  beds24Credits(account: string): beds24.CreditView {
+    return beds24.creditView(this.sql, account, Date.now());
+  }
+
+  /** Spend credits on an account as other API clients would (tests: a nearly spent account). */
+  beds24Spend(account: string, credits: number): beds24.CreditView {
+    const now = Date.now();
+    beds24.spendCredits(this.sql, account, Math.round(credits * 10), now);
+    return beds24.creditView(this.sql, account, now);
+  }
+
+  /** Forget an account's spends, as if its window had passed. */
+  beds24ClearCredits(account: string): beds24.CreditView {
+    beds24.clearCredits(this.sql, account);
+    return beds24.creditView(this.sql, account, Date.now());
+  }
+
+  beds24Room(roomId: string): UnitRow | null {
+    return beds24.roomById(this.sql, roomId);
+  }
+
+  beds24Rooms(): UnitRow[] {
+    return beds24.allRooms(this.sql);
   }
 
   // ---- reservations ----

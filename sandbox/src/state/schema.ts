@@ -86,6 +86,21 @@ CREATE TABLE IF NOT EXISTS idempotency (
   response_body TEXT NOT NULL,
   at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS invite_codes (
+  code TEXT PRIMARY KEY,
+  account TEXT NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+  token TEXT PRIMARY KEY,
+  account TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credits (
+  account TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  tenths INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credits_by_account ON credits (account, at);
 `;
 
 export const TABLES = [
@@ -99,6 +114,9 @@ export const TABLES = [
   "received",
   "held",
   "idempotency",
+  "invite_codes",
+  "refresh_tokens",
+  "credits",
 ] as const;
 
 /** Bounded logs: enough to inspect a test run without growing without limit. */

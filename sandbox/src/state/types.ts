@@ -1,16 +1,24 @@
 /** Plain data exchanged with the PlatformState Durable Object over RPC. */
 
-export type PlatformName = "airbnb" | "booking_com";
+export type PlatformName = "airbnb" | "booking_com" | "beds24";
 
-export const PLATFORMS: readonly PlatformName[] = ["airbnb", "booking_com"];
+export const PLATFORMS: readonly PlatformName[] = ["airbnb", "booking_com", "beds24"];
 
 export function isPlatformName(value: string): value is PlatformName {
   return (PLATFORMS as readonly string[]).includes(value);
 }
 
+/** Platforms whose guests book through the control API and which send signed webhooks. */
+export type GuestPlatform = "airbnb" | "booking_com";
+
+export function isGuestPlatform(value: PlatformName): value is GuestPlatform {
+  return value === "airbnb" || value === "booking_com";
+}
+
 /**
- * A sellable unit: an Airbnb listing (property_id = unit_id = listing id) or a Booking.com room
- * (property_id = hotel id, unit_id = room id).
+ * A sellable unit: an Airbnb listing (property_id = unit_id = listing id), a Booking.com room
+ * (property_id = hotel id, unit_id = room id) or a Beds24 room (property_id = propId, unit_id =
+ * roomId, unique across properties).
  */
 export interface UnitRow {
   property_id: string;
@@ -105,9 +113,10 @@ export interface ReservationChange {
 
 /**
  * How a booking touches the platform's own calendar: Airbnb blocks booked nights by itself (derived
- * from reservations on read), Booking.com lowers rooms-to-sell by one per night.
+ * from reservations on read), Booking.com lowers rooms-to-sell by one per night. Beds24 reads like
+ * Booking.com (rooms to sell per night = numAvail); it takes no bookings in the sandbox.
  */
-export type InventoryModel = "airbnb" | "booking_com";
+export type InventoryModel = "airbnb" | "booking_com" | "beds24";
 
 export type ReservationResult =
   | { ok: true; reservation: ReservationRow; calendar_open: boolean }

@@ -1,0 +1,112 @@
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { platformState } from "../state/platform-state";
+
+/**
+ * Control routes of the Beds24 simulator (mounted at /_sandbox/beds24; faults, request log and
+ * received bodies are the generic /_sandbox/:platform routes).
+ */
+export const beds24Control = new Hono<AppEnv>();
+
+const state = (c: Context<AppEnv>) => platformState(c.env, "beds24");
+const digits = z.string().regex(/^\d{1,10}$/, "Beds24 ids are 1-10 digits");
+const account = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 letters, digits, _ or -");
+
+export const beds24RoomBody = z.strictObject({
+  units: z.number().int().min(0).max(999).optional(),
+  price: z
+    .union([z.string().regex(/^\d{1,7}(\.\d{1,2})?$/), z.number().nonnegative()])
+    .transform((v) => Number(v).toFixed(2))
+    .optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as EUR")
+    .optional(),
+});
+
+export const inviteCodeBody = z.strictObject({ account: account.optional() });
+export const spendBody = z.strictObject({ spend: z.number().positive().max(1000) });
+
+function invalid(c: Context, message: string) {
+  return c.json({ error: "validation_error", message }, 400);
+}
+
+async function readBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+): Promise<{ ok: true; data: z.infer<S> } | { ok: false; response: Response }> {
+  const raw = await c.req.text();
+  let json: unknown = {};
+  if (raw.trim()) {
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return { ok: false, response: invalid(c, "body is not valid JSON") };
+    }
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const message = parsed.error.issues
+    .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
+    .join("; ");
+  return { ok: false, response: invalid(c, message) };
+}
+
+/** Create or update a room of a property; room ids are unique across properties, as in Beds24. */
+beds24Control.put("/properties/:prop_id/rooms/:room_id", async (c) => {
+  const prop = c.req.param("prop_id");
+  const room = c.req.param("room_id");
+  if (!digits.safeParse(prop).success || !digits.safeParse(room).success) {
+    return invalid(c, "Beds24 property and room ids are 1-10 digits");
+  }
+  const body = await readBody(c, beds24RoomBody);
+  if (!body.ok) return body.response;
+  const existing = await state(c).beds24Room(room);
+  if (existing && existing.property_id !== prop) {
+    return c.json(
+      { error: "conflict", message: `room ${room} belongs to property ${existing.property_id}` },
+      409,
+    );
+  }
+  const unit = await state(c).upsertUnit(prop, room, body.data);
+  return c.json({
+    room: {
+      property_id: prop,
+      room_id: room,
+      units: unit.units,
+      price: unit.price,
+      currency: unit.currency,
+    },
+  });
+});
+
+/** A single-use invite code for an account (a new account when none is named). */
+beds24Control.post("/invite-codes", async (c) => {
+  const body = await readBody(c, inviteCodeBody);
+  if (!body.ok) return body.response;
+  const owner = body.data.account ?? `acct_${crypto.randomUUID().slice(0, 8)}`;
+  return c.json({ code: await state(c).beds24InviteCode(owner), account: owner }, 201);
+});
+
+beds24Control.get("/accounts/:account/credits", async (c) => {
+  const name = c.req.param("account");
+  if (!account.safeParse(name).success) return invalid(c, "bad account name");
+  return c.json({ credits: await state(c).beds24Credits(name) });
+});
+
+/** Spend credits as another API client of the account would (a nearly spent account). */
+beds24Control.post("/accounts/:account/credits", async (c) => {
+  const name = c.req.param("account");
+  if (!account.safeParse(name).success) return invalid(c, "bad account name");
+  const body = await readBody(c, spendBody);
+  if (!body.ok) return body.response;
+  return c.json({ credits: await state(c).beds24Spend(name, body.data.spend) });
+});
+
+/** Forget the account's spends, as if five minutes had passed. */
+beds24Control.delete("/accounts/:account/credits", async (c) => {
+  const name = c.req.param("account");
+  if (!account.safeParse(name).success) return invalid(c, "bad account name");
+  return c.json({ credits: await state(c).beds24ClearCredits(name) });
+});

@@ -1,0 +1,223 @@
+import { type Context, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../app-env";
+import { requestLog, storeRawBody } from "../gate";
+import { parseRange } from "../lib/dates";
+import { sleep } from "../lib/http";
+import { type Credits } from "../state/beds24-store";
+import { platformState } from "../state/platform-state";
+import type { DayPatch, DayWrite } from "../state/types";
+import { calendarPostBody, calendarPostCostTenths, compressDays, type DayValue } from "./calendar";
+
+/**
+ * Beds24 API v2 (JSON): header `token` on every call, credits per rolling 5 minutes reported in
+ * `x-request-cost` / `x-five-min-limit-remaining` / `x-five-min-limit-resets-in` on every answer.
+ */
+export const beds24 = new Hono<AppEnv>();
+
+beds24.use("*", requestLog("beds24"));
+
+const state = (c: Context<AppEnv>) => platformState(c.env, "beds24");
+
+/** Beds24's error shape. */
+function fail(c: Context<AppEnv>, status: number, error: string) {
+  return c.json(
+    { success: false, type: "error", code: status, error },
+    status as ContentfulStatusCode,
+  );
+}
+
+function creditHeaders(c: Context<AppEnv>, credits: Credits): void {
+  c.header("x-request-cost", String(credits.cost));
+  c.header("x-five-min-limit-remaining", String(credits.remaining));
+  c.header("x-five-min-limit-resets-in", String(credits.resets_in));
+}
+
+async function authLatency(c: Context<AppEnv>): Promise<void> {
+  const faults = await state(c).getFaults();
+  if (faults.latency_ms > 0) await sleep(faults.latency_ms);
+}
+
+// ---- authentication (free; faults other than latency do not apply, as for the others' OAuth) ----
+
+beds24.get("/authentication/setup", async (c) => {
+  await authLatency(c);
+  const code = c.req.header("code");
+  if (!code) return fail(c, 400, "header code (invite code) is required");
+  const grant = await state(c).beds24Setup(code);
+  if (!grant) return fail(c, 400, "invite code is invalid or already used");
+  creditHeaders(c, grant.credits);
+  return c.json({
+    token: grant.token,
+    expiresIn: grant.expiresIn,
+    refreshToken: grant.refreshToken,
+  });
+});
+
+beds24.get("/authentication/token", async (c) => {
+  await authLatency(c);
+  const refreshToken = c.req.header("refreshToken");
+  if (!refreshToken) return fail(c, 400, "header refreshToken is required");
+  const grant = await state(c).beds24Refresh(refreshToken, c.env.BEDS24_REFRESH_TOKEN);
+  if (!grant) return fail(c, 400, "refresh token is invalid");
+  creditHeaders(c, grant.credits);
+  return c.json({ token: grant.token, expiresIn: grant.expiresIn });
+});
+
+beds24.get("/authentication/details", async (c) => {
+  await authLatency(c);
+  const details = await state(c).beds24Details(c.req.header("token") ?? null);
+  if (!details) {
+    creditHeaders(c, { cost: 0, remaining: 100, resets_in: 0 });
+    return c.json({ validToken: false });
+  }
+  creditHeaders(c, details.credits);
+  return c.json({
+    validToken: true,
+    token: { ownerId: details.account, expiresIn: details.expiresIn, scopes: ["all:inventory"] },
+  });
+});
+
+// ---- the gate in front of every other call: faults, token, credits ----
+
+beds24.use("*", async (c, next) => {
+  if (c.req.path.includes("/authentication/")) return next();
+  let cost = 10;
+  if (c.req.method === "POST") {
+    // The body decides the cost; Hono caches it for the handler.
+    let body: unknown = null;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      // An unreadable body costs the base credit and is refused by the handler.
+    }
+    cost = calendarPostCostTenths(body);
+  }
+  const decision = await state(c).beds24Gate(c.req.header("token") ?? null, cost);
+  if (decision.latency_ms > 0) await sleep(decision.latency_ms);
+  creditHeaders(c, decision.credits);
+  const outcome = decision.outcome;
+  switch (outcome.type) {
+    case "ok":
+      return next();
+    case "unauthorized":
+      return fail(c, 401, "Token is missing, invalid or expired");
+    case "rate_limited":
+      c.set("fault", "enforced_rate_limit");
+      c.header("Retry-After", String(outcome.retry_after));
+      return fail(c, 429, "Credit limit exceeded: 100 credits per 5 minutes");
+    case "fault":
+      c.set("fault", outcome.fault);
+      if (outcome.fault === "timeout") {
+        await sleep(outcome.hang_ms ?? 20_000);
+        return fail(c, 504, "Upstream timed out");
+      }
+      if (outcome.status === 429) {
+        c.header("Retry-After", String(outcome.retry_after ?? 1));
+        return fail(c, 429, "Credit limit exceeded");
+      }
+      return fail(c, outcome.status, "Service temporarily unavailable");
+  }
+});
+
+// ---- calendar ----
+
+beds24.post("/inventory/rooms/calendar", async (c) => {
+  const raw = await c.req.text();
+  await storeRawBody(c, "beds24", raw);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return fail(c, 400, "body is not valid JSON");
+  }
+  const parsed = calendarPostBody.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return fail(c, 400, `${first?.path.join(".") || "body"}: ${first?.message ?? "invalid"}`);
+  }
+  const stub = state(c);
+  const results = [];
+  for (const item of parsed.data) {
+    const room = await stub.beds24Room(String(item.roomId));
+    if (!room) {
+      // Per item, as Beds24 answers: the other rooms of the request are still applied.
+      results.push({
+        success: false,
+        errors: [{ field: "roomId", message: `room ${item.roomId} not found` }],
+      });
+      continue;
+    }
+    const warnings: Array<{ field: string; message: string }> = [];
+    const writes: DayWrite[] = item.calendar.map((e) => {
+      const patch: DayPatch = {};
+      if (e.numAvail !== undefined) patch.rooms_to_sell = e.numAvail;
+      if (e.price1 !== undefined) patch.price = e.price1.toFixed(2);
+      for (const k of Object.keys(e)) {
+        if (/^price([2-9]|1[0-6])$/.test(k) || k === "minStay" || k === "maxStay") {
+          warnings.push({
+            field: k,
+            message: "accepted; the sandbox simulates numAvail and price1",
+          });
+        }
+      }
+      return {
+        property_id: room.property_id,
+        unit_id: room.unit_id,
+        start: e.from,
+        end: e.to,
+        patch,
+      };
+    });
+    await stub.writeDays(writes);
+    results.push({
+      success: true,
+      modified: { roomId: item.roomId, calendar: item.calendar },
+      ...(warnings.length ? { warnings } : {}),
+    });
+  }
+  return c.json(results);
+});
+
+beds24.get("/inventory/rooms/calendar", async (c) => {
+  const range = parseRange(c.req.query("startDate"), c.req.query("endDate"), [
+    "startDate",
+    "endDate",
+  ]);
+  if (!range.ok) return fail(c, 400, range.message);
+  const ids = c.req.queries("roomId") ?? [];
+  const bad = ids.find((id) => !/^\d{1,10}$/.test(id));
+  if (bad !== undefined) return fail(c, 400, `roomId must be numeric (got "${bad}")`);
+  const withAvail = c.req.query("includeNumAvail") === "true";
+  const withPrices = c.req.query("includePrices") === "true";
+  const stub = state(c);
+  const rooms = ids.length
+    ? (await Promise.all(ids.map((id) => stub.beds24Room(id)))).filter((r) => r !== null)
+    : await stub.beds24Rooms();
+  const data = [];
+  for (const room of rooms) {
+    const days =
+      withAvail || withPrices
+        ? ((await stub.readCalendar(
+            room.property_id,
+            room.unit_id,
+            range.start,
+            range.end,
+            "beds24",
+          )) ?? [])
+        : [];
+    const values: DayValue[] = days.map((d) => ({
+      date: d.date,
+      ...(withAvail ? { numAvail: d.rooms_to_sell } : {}),
+      ...(withPrices && d.price !== null ? { price1: Number(d.price) } : {}),
+    }));
+    data.push({
+      roomId: Number(room.unit_id),
+      propertyId: Number(room.property_id),
+      calendar: compressDays(values),
+    });
+  }
+  return c.json({ success: true, type: "calendar", count: data.length, data });
+});
+
+beds24.all("*", (c) => fail(c, 404, "not found"));
