@@ -35,6 +35,8 @@ export const TEST_BINDINGS = {
   BOOKING_COM_WEBHOOK_SECRET_PREVIOUS: "",
   BOOKING_COM_CLIENT_ID: "sandbox-booking-client",
   BOOKING_COM_CLIENT_SECRET: "sandbox-booking-client-secret",
+  BEDS24_API_BASE: "http://sandbox.test/beds24",
+  BEDS24_REFRESH_TOKEN: "sandbox-beds24-refresh-token",
   OPERATOR_TOKEN: "test-operator-token",
   // Gates flush as soon as their alarm runs; the coalescing tests set a window per connection.
   GATE_COALESCE_QUIET_MS: "0",
@@ -79,6 +81,7 @@ export default defineConfig(async () => {
                       BOOKING_COM_WEBHOOK_SECRET: TEST_BINDINGS.BOOKING_COM_WEBHOOK_SECRET,
                       BOOKING_COM_CLIENT_ID: TEST_BINDINGS.BOOKING_COM_CLIENT_ID,
                       BOOKING_COM_CLIENT_SECRET: TEST_BINDINGS.BOOKING_COM_CLIENT_SECRET,
+                      BEDS24_REFRESH_TOKEN: TEST_BINDINGS.BEDS24_REFRESH_TOKEN,
                     },
                     durableObjects: {
                       PLATFORM_STATE: { className: "PlatformState", useSQLite: true },

@@ -208,6 +208,8 @@ export async function startStack({
       `AIRBNB_API_BASE:${sandboxUrl}/airbnb`,
       "--var",
       `BOOKING_COM_API_BASE:${sandboxUrl}/booking_com`,
+      "--var",
+      `BEDS24_API_BASE:${sandboxUrl}/beds24`,
     ],
     logDir,
     stackEnv(persistTo),

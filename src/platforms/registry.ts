@@ -1,5 +1,6 @@
 import type { Platform } from "../db/channels.schema";
 import { airbnbAdapter } from "./airbnb/adapter";
+import { beds24Adapter } from "./beds24/adapter";
 import { bookingComAdapter } from "./booking-com/adapter";
 import type { PlatformAdapter, PlatformCredentials } from "./types";
 
@@ -7,6 +8,7 @@ import type { PlatformAdapter, PlatformCredentials } from "./types";
 const ADAPTERS: Partial<Record<Platform, PlatformAdapter>> = {
   airbnb: airbnbAdapter,
   booking_com: bookingComAdapter,
+  beds24: beds24Adapter,
 };
 
 export function getAdapter(platform: Platform): PlatformAdapter | undefined {
@@ -35,6 +37,8 @@ export interface PlatformEnv {
   BOOKING_COM_CLIENT_SECRET?: string;
   BOOKING_COM_WEBHOOK_SECRET?: string;
   BOOKING_COM_WEBHOOK_SECRET_PREVIOUS?: string;
+  BEDS24_API_BASE?: string;
+  BEDS24_REFRESH_TOKEN?: string;
 }
 
 export interface PlatformConfig {
@@ -48,11 +52,16 @@ type EnvKey = keyof PlatformEnv;
 
 interface ConfigKeys {
   baseUrl: EnvKey;
-  clientId: EnvKey;
-  clientSecret: EnvKey;
+  /** App credentials; Beds24 has none (each account authorises with its own refresh token). */
+  clientId?: EnvKey;
+  clientSecret?: EnvKey;
+  /** Required: the platform cannot work without one. */
   refreshToken?: EnvKey;
-  webhookSecret: EnvKey;
-  previousWebhookSecret: EnvKey;
+  /** Optional: a default for connections without credentials of their own. */
+  defaultRefreshToken?: EnvKey;
+  /** Absent for platforms without a webhook endpoint. */
+  webhookSecret?: EnvKey;
+  previousWebhookSecret?: EnvKey;
 }
 
 const CONFIG_KEYS: Partial<Record<Platform, ConfigKeys>> = {
@@ -71,6 +80,10 @@ const CONFIG_KEYS: Partial<Record<Platform, ConfigKeys>> = {
     webhookSecret: "BOOKING_COM_WEBHOOK_SECRET",
     previousWebhookSecret: "BOOKING_COM_WEBHOOK_SECRET_PREVIOUS",
   },
+  beds24: {
+    baseUrl: "BEDS24_API_BASE",
+    defaultRefreshToken: "BEDS24_REFRESH_TOKEN",
+  },
 };
 
 /** A platform's settings from the Worker env; throws naming (never showing) a missing binding. */
@@ -87,16 +100,20 @@ export function platformConfig(env: PlatformEnv, platform: Platform): PlatformCo
     return value;
   };
   // A platform that authorises with a refresh token cannot work without one.
-  const refreshToken = keys.refreshToken ? required(keys.refreshToken) : undefined;
+  const refreshToken = keys.refreshToken
+    ? required(keys.refreshToken)
+    : optional(keys.defaultRefreshToken);
   return {
     baseUrl: required(keys.baseUrl),
     credentials: {
-      clientId: required(keys.clientId),
-      clientSecret: required(keys.clientSecret),
+      clientId: keys.clientId ? required(keys.clientId) : "",
+      clientSecret: keys.clientSecret ? required(keys.clientSecret) : "",
       ...(refreshToken ? { refreshToken } : {}),
     },
-    webhookSecrets: [required(keys.webhookSecret), optional(keys.previousWebhookSecret)].filter(
-      (s): s is string => s !== undefined,
-    ),
+    webhookSecrets: keys.webhookSecret
+      ? [required(keys.webhookSecret), optional(keys.previousWebhookSecret)].filter(
+          (s): s is string => s !== undefined,
+        )
+      : [],
   };
 }

@@ -14,12 +14,14 @@ const ENV = {
   BOOKING_COM_CLIENT_SECRET: "b-secret",
   BOOKING_COM_WEBHOOK_SECRET: "b-hook",
   BOOKING_COM_WEBHOOK_SECRET_PREVIOUS: "",
+  BEDS24_API_BASE: "http://sandbox.test/beds24",
+  BEDS24_REFRESH_TOKEN: "r-refresh",
   UNRELATED: 42,
 };
 
 describe("platform registry", () => {
-  it("has adapters for Airbnb and Booking.com only", () => {
-    expect(PLATFORMS.filter((p) => getAdapter(p))).toEqual(["airbnb", "booking_com"]);
+  it("has adapters for Airbnb, Booking.com and Beds24 only", () => {
+    expect(PLATFORMS.filter((p) => getAdapter(p))).toEqual(["airbnb", "booking_com", "beds24"]);
     expect(adapterFor("airbnb").signatureHeader).toBe("x-airbnb-signature");
     expect(adapterFor("booking_com").maxNightsPerCall).toBe(31);
     expect(() => adapterFor("expedia")).toThrow("no adapter for platform expedia");
@@ -36,6 +38,15 @@ describe("platform registry", () => {
       credentials: { clientId: "b-id", clientSecret: "b-secret" },
       webhookSecrets: ["b-hook"],
     });
+    // Beds24: no app credentials, no webhook endpoint; the refresh token is a default only.
+    expect(platformConfig(ENV, "beds24")).toEqual({
+      baseUrl: "http://sandbox.test/beds24",
+      credentials: { clientId: "", clientSecret: "", refreshToken: "r-refresh" },
+      webhookSecrets: [],
+    });
+    expect(
+      platformConfig({ ...ENV, BEDS24_REFRESH_TOKEN: undefined }, "beds24").credentials,
+    ).toEqual({ clientId: "", clientSecret: "" });
   });
 
   it("names a missing binding without showing any value", () => {
