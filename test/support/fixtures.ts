@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { signOtaWebhook } from "../../src/ingress/signature";
 
 export const SANDBOX = "http://sandbox.test";
@@ -142,9 +142,12 @@ export function deliver(d: Delivery): Promise<Response> {
   });
 }
 
-/** The engine's own fetch handler (exports.default), run in this isolate. */
+/**
+ * The engine's own fetch handler (exports.default), run in this isolate. Imported statically: a
+ * dynamic import asks the test runner to resolve a module, which fails if a background task
+ * (waitUntil, an alarm) calls this after its test file closed.
+ */
 export async function SELF_FETCH(url: string, init?: RequestInit): Promise<Response> {
-  const { exports } = await import("cloudflare:workers");
   return (
     exports as unknown as { default: { fetch: (r: Request) => Promise<Response> } }
   ).default.fetch(new Request(url, init));
