@@ -270,6 +270,13 @@ describe("planPush: Beds24", () => {
     );
     expect(badRoom.calls).toEqual([]);
     expect(badRoom.skipped.map((s) => s.aspect)).toEqual(["availability", "price"]);
+    // "02002" would reach room 2002 as a number: refused rather than sent to another room.
+    const leadingZero = beds24Adapter.planPush(
+      { ...TARGET, externalRoomId: "02002" },
+      { availability: nights, price: [] },
+      NOW,
+    );
+    expect(leadingZero.calls).toEqual([]);
   });
 
   it("leaves out nights before yesterday (UTC), which Beds24 refuses", () => {

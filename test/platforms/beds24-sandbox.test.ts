@@ -56,8 +56,8 @@ async function connect(): Promise<Traced & { account: string }> {
 }
 
 async function newRoom(units = 2): Promise<{ prop: string; room: string }> {
-  const prop = uniqueDigits(6);
-  const room = uniqueDigits(8);
+  const prop = `4${uniqueDigits(5)}`;
+  const room = `7${uniqueDigits(7)}`;
   await sandbox("PUT", `/_sandbox/beds24/properties/${prop}/rooms/${room}`, {
     units,
     price: "100.00",

@@ -20,8 +20,8 @@ async function newAccount(): Promise<{ account: string; token: string; refreshTo
 }
 
 async function newRoom(units = 2, price = "100.00"): Promise<{ prop: string; room: string }> {
-  const prop = uniqueDigits(6);
-  const room = uniqueDigits(8);
+  const prop = `4${uniqueDigits(5)}`;
+  const room = `7${uniqueDigits(7)}`;
   await control("PUT", `/_sandbox/beds24/properties/${prop}/rooms/${room}`, { units, price });
   return { prop, room };
 }

@@ -10,7 +10,8 @@ import { platformState } from "../state/platform-state";
 export const beds24Control = new Hono<AppEnv>();
 
 const state = (c: Context<AppEnv>) => platformState(c.env, "beds24");
-const digits = z.string().regex(/^\d{1,10}$/, "Beds24 ids are 1-10 digits");
+/** Beds24 ids are integers: no leading zero. */
+const digits = z.string().regex(/^[1-9]\d{0,9}$/, "Beds24 ids are integers of 1-10 digits");
 const account = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 letters, digits, _ or -");
 
 export const beds24RoomBody = z.strictObject({
@@ -58,7 +59,7 @@ beds24Control.put("/properties/:prop_id/rooms/:room_id", async (c) => {
   const prop = c.req.param("prop_id");
   const room = c.req.param("room_id");
   if (!digits.safeParse(prop).success || !digits.safeParse(room).success) {
-    return invalid(c, "Beds24 property and room ids are 1-10 digits");
+    return invalid(c, "Beds24 property and room ids are integers of 1-10 digits");
   }
   const body = await readBody(c, beds24RoomBody);
   if (!body.ok) return body.response;

@@ -186,7 +186,7 @@ beds24.get("/inventory/rooms/calendar", async (c) => {
   ]);
   if (!range.ok) return fail(c, 400, range.message);
   const ids = c.req.queries("roomId") ?? [];
-  const bad = ids.find((id) => !/^\d{1,10}$/.test(id));
+  const bad = ids.find((id) => !/^[1-9]\d{0,9}$/.test(id));
   if (bad !== undefined) return fail(c, 400, `roomId must be numeric (got "${bad}")`);
   const withAvail = c.req.query("includeNumAvail") === "true";
   const withPrices = c.req.query("includePrices") === "true";

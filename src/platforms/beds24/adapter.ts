@@ -204,9 +204,12 @@ function planPush(
   dirty: { availability: NightState[]; price: NightState[] },
   now: number,
 ): PushPlan {
-  const roomId = /^\d{1,10}$/.test(target.externalRoomId) ? Number(target.externalRoomId) : null;
+  // Beds24 room ids are integers: a leading zero would name another room once sent as a number.
+  const roomId = /^[1-9]\d{0,9}$/.test(target.externalRoomId)
+    ? Number(target.externalRoomId)
+    : null;
   if (roomId === null) {
-    const reason = `Beds24 room ids are 1-10 digits, mapped "${target.externalRoomId}"`;
+    const reason = `Beds24 room ids are integers of 1-10 digits, mapped "${target.externalRoomId}"`;
     return {
       calls: [],
       skipped: [
