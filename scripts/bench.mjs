@@ -187,7 +187,7 @@ function check(name, measured, target, pass) {
   return { name, measured, target, pass };
 }
 
-const LABEL = { airbnb: "Airbnb", booking_com: "Booking.com" };
+const LABEL = { airbnb: "Airbnb", booking_com: "Booking.com", beds24: "Beds24" };
 const s1 = (ms) => (ms === null ? "—" : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
 const metNot = (pass) => (pass ? "met" : "NOT MET");
 
@@ -228,7 +228,8 @@ function printFlood(f) {
     report(
       `  ${LABEL[p]}: calls ${by || "none"} (${x.calls_accepted} accepted, ${x.calls_before_t0} before t0, ` +
         `last ${s1(x.last_call_ms)} after t0); minimum ${x.minimum_calls.availability} availability + ` +
-        `${x.minimum_calls.price} price; floor = ${x.minimum_calls.total} × ${x.rate_limit.window_ms / 1000} s ÷ ` +
+        `${x.minimum_calls.price} price; floor = ${x.minimum_calls.total}` +
+        `${x.rate_limit.cost_per_call ? ` × ${x.rate_limit.cost_per_call} credits` : ""} × ${x.rate_limit.window_ms / 1000} s ÷ ` +
         `${x.rate_limit.capacity}; last write ${s1(x.last_write_ms)} after t0; token calls ${x.token_calls}, ` +
         `other calls ${x.other_calls}` +
         (x.hotel_codes_in_bodies

@@ -17,9 +17,13 @@ export const FLOOD_TARGETS = { callsRatioMax: 1.1, convergenceRatioMax: 1.2, rat
 export const PUBLISHED_LIMITS = {
   airbnb: { capacity: 10, windowMs: 1_000 },
   booking_com: { capacity: 20, windowMs: 60_000 },
+  // Credits, not calls: a one-room calendar POST costs 1.1 in the sandbox (sandbox/src/state/beds24-store.ts).
+  beds24: { capacity: 100, windowMs: 300_000, costPerCall: 1.1 },
 };
 /** Airbnb PUT calendar / pricing: at most 50 operations and 366 nights per call. */
 export const AIRBNB_CALL_LIMITS = { maxOps: 50, maxNights: 366 };
+/** Beds24 POST /inventory/rooms/calendar: one room, ≤ 200 ranges and ≤ 366 nights per call. */
+export const BEDS24_CALL_LIMITS = { maxOps: 200, maxNights: 366 };
 /** Booking.com OTA_HotelAvailNotif / OTA_HotelRateAmountNotif: one call per ≤31-day window. */
 export const BOOKING_WINDOW_DAYS = 31;
 /** Nights per PUT /calendar request the bench sends (the API takes up to 1000). */
@@ -27,8 +31,10 @@ const NIGHTS_PER_REQUEST = 100;
 /** The sandbox keeps the last 500 requests per platform, and /requests returns at most 500. */
 const REQUEST_LOG_MAX = 500;
 const RECEIVED_LOG_MAX = 200;
-const PLATFORMS = ["airbnb", "booking_com"];
-const LABEL = { airbnb: "Airbnb", booking_com: "Booking.com" };
+const PLATFORMS = ["airbnb", "booking_com", "beds24"];
+const LABEL = { airbnb: "Airbnb", booking_com: "Booking.com", beds24: "Beds24" };
+/** The Beds24 side of the lake house, created by the bench when missing (the demo seed has none). */
+const BEDS24_HOUSE = { propId: "2400001", roomId: "24000101" };
 
 // ---- dates (ISO strings, day arithmetic in UTC) ----
 
@@ -133,6 +139,31 @@ export function airbnbMinimumCalls(items, limits = AIRBNB_CALL_LIMITS) {
   return calls;
 }
 
+/**
+ * Beds24: runs of equal numAvail or price1 (consecutive dates), packed greedily into calls of
+ * ≤ 200 ranges and ≤ 366 nights, a run cut where a call is full.
+ */
+export function beds24MinimumCalls(items, limits = BEDS24_CALL_LIMITS) {
+  let calls = 0;
+  let ranges = limits.maxOps;
+  let nights = limits.maxNights;
+  for (const run of runsOf(items)) {
+    let left = run.nights;
+    while (left > 0) {
+      if (ranges === limits.maxOps || nights === limits.maxNights) {
+        calls += 1;
+        ranges = 0;
+        nights = 0;
+      }
+      const take = Math.min(left, limits.maxNights - nights);
+      ranges += 1;
+      nights += take;
+      left -= take;
+    }
+  }
+  return calls;
+}
+
 /** Booking.com: greedy windows, each from the first uncovered date to 30 days after it. */
 export function bookingMinimumCalls(dates, windowDays = BOOKING_WINDOW_DAYS) {
   let calls = 0;
@@ -157,15 +188,21 @@ export function minimumCalls(changed, truth) {
     availability: bookingMinimumCalls(changed.availability),
     price: bookingMinimumCalls(changed.price),
   };
+  // Beds24 takes numAvail (units left), not open/closed: runs of the same count.
+  const beds24 = {
+    availability: beds24MinimumCalls(items(changed.availability, (n) => n.available)),
+    price: beds24MinimumCalls(price),
+  };
   return {
     airbnb: { ...airbnb, total: airbnb.availability + airbnb.price },
     booking_com: { ...booking, total: booking.availability + booking.price },
+    beds24: { ...beds24, total: beds24.availability + beds24.price },
   };
 }
 
-/** Time the published limit needs to accept `calls` at its sustained rate. */
+/** Time the published limit needs to accept `calls` at its sustained rate (Beds24: in credits). */
 export function rateLimitFloorMs(calls, limit) {
-  return (calls * limit.windowMs) / limit.capacity;
+  return (calls * (limit.costPerCall ?? 1) * limit.windowMs) / limit.capacity;
 }
 
 /** "185.00" → 18500 (two decimals: EUR); null stays null. */
@@ -219,6 +256,40 @@ async function waitForIdleGates(api, propertyId, timeoutMs) {
   }
 }
 
+/**
+ * The lake house on Beds24, connected the way an operator would: a sandbox room, an invite code
+ * exchanged for a refresh token, a connection holding it as its credentials, the room mapped.
+ */
+async function ensureBeds24Connection(api, sandboxUrl, house) {
+  const status = await api("GET", `/api/v1/properties/${house.propertyId}/channel-status`);
+  if (status.connections.some((c) => c.platform === "beds24")) return "present";
+  await sandboxCall(
+    sandboxUrl,
+    "PUT",
+    `/_sandbox/beds24/properties/${BEDS24_HOUSE.propId}/rooms/${BEDS24_HOUSE.roomId}`,
+    { units: 1, price: "150.00", currency: "EUR" },
+  );
+  const { code } = await sandboxCall(sandboxUrl, "POST", "/_sandbox/beds24/invite-codes", {});
+  const setup = await fetch(`${sandboxUrl}/beds24/authentication/setup`, { headers: { code } });
+  if (!setup.ok) throw new Error(`Beds24 setup → ${setup.status}: ${await setup.text()}`);
+  const { refreshToken } = await setup.json();
+  const created = await api("POST", "/api/v1/channel-connections", {
+    property_id: house.propertyId,
+    platform: "beds24",
+    external_property_id: BEDS24_HOUSE.propId,
+    status: "active",
+    credentials: { refresh_token: refreshToken },
+  });
+  const connectionId = created.data?.id ?? created.id;
+  await api("POST", "/api/v1/channel-mappings", {
+    connection_id: connectionId,
+    mapping_type: "room_type",
+    internal_id: house.roomTypeId,
+    external_id: BEDS24_HOUSE.roomId,
+  });
+  return "created";
+}
+
 /** Price pushes to Booking.com need the room's rate plan mapped; the demo seed maps it. */
 async function ensureRatePlanMapping(api, connectionId, house) {
   const list = await api(
@@ -243,6 +314,12 @@ async function readTruth(api, roomTypeId, from, to) {
 }
 
 function sandboxCalendarPath(platform, house, start, end) {
+  if (platform === "beds24") {
+    return (
+      `/_sandbox/beds24/properties/${BEDS24_HOUSE.propId}/rooms/${BEDS24_HOUSE.roomId}/calendar` +
+      `?start=${start}&end=${end}`
+    );
+  }
   return platform === "airbnb"
     ? `/_sandbox/airbnb/listings/${house.airbnbListing}/calendar?start=${start}&end=${end}`
     : `/_sandbox/booking_com/hotels/${house.hotelId}/rooms/${house.roomId}/calendar` +
@@ -279,11 +356,16 @@ function classifyRequests(platform, house, log, { since, floodStart, t0 }) {
       const m = /^\/airbnb\/v2\/listings\/(\d+)\/(calendar|pricing)$/.exec(r.path);
       return r.method === "PUT" && m && m[1] === house.airbnbListing ? m[2] : null;
     }
-    // The request log carries no hotel id: on the bench stack only this property is flooded.
+    // The request log carries no hotel or room id: on the bench stack only this property is flooded.
+    if (platform === "beds24") {
+      return r.method === "POST" && r.path === "/beds24/inventory/rooms/calendar"
+        ? "rooms/calendar"
+        : null;
+    }
     const m = /^\/booking_com\/ota\/(OTA_HotelAvailNotif|OTA_HotelRateAmountNotif)$/.exec(r.path);
     return r.method === "POST" && m ? m[1] : null;
   };
-  const isToken = (r) => /\/oauth2?\/token$/.test(r.path);
+  const isToken = (r) => /\/oauth2?\/token$|\/authentication\/(token|setup)$/.test(r.path);
   const entries = log.filter((r) => r.at >= since);
   const ari = entries.filter((r) => r.at >= floodStart && ariEndpoint(r));
   const byEndpoint = {};
@@ -335,6 +417,7 @@ export async function measureFlood({
   const partStart = Date.now();
 
   // ---- setup: mappings, enforced limits, idle gates ----
+  const beds24Connection = await ensureBeds24Connection(api, sandboxUrl, house);
   const conns = await connectionsOf(api, house.propertyId);
   const ratePlanMapping = await ensureRatePlanMapping(api, conns.booking_com.connection_id, house);
   const property = await api("GET", `/api/v1/properties/${house.propertyId}`);
@@ -424,7 +507,7 @@ export async function measureFlood({
     progress(
       `  answered in ${t0 - floodStart} ms; changed ${changed.availability.length} availability ` +
         `and ${changed.price.length} price dates; minimum calls Airbnb ${minimum.airbnb.total}, ` +
-        `Booking.com ${minimum.booking_com.total}`,
+        `Booking.com ${minimum.booking_com.total}, Beds24 ${minimum.beds24.total}`,
     );
 
     // ---- convergence: poll both sandboxes until every changed date shows the truth ----
@@ -508,7 +591,11 @@ export async function measureFlood({
         first_call_ms: logs[p].first_call_ms,
         last_call_ms: logs[p].last_call_ms,
         calls_ratio: callsRatio,
-        rate_limit: { capacity: limit.capacity, window_ms: limit.windowMs },
+        rate_limit: {
+          capacity: limit.capacity,
+          window_ms: limit.windowMs,
+          ...(limit.costPerCall ? { cost_per_call: limit.costPerCall } : {}),
+        },
         floor_ms: round(floor, 0),
         converged: c.at !== null,
         convergence_ms: convergenceMs,
@@ -560,6 +647,7 @@ export async function measureFlood({
       dates_changed: { availability: changed.availability.length, price: changed.price.length },
       engine_reported_changes: engineCounts,
       rate_plan_mapping: ratePlanMapping,
+      beds24_connection: beds24Connection,
       gates_idle_after: idleAfter,
       truth_stable: truthStable,
       timeout_ms: timeoutMs,
@@ -600,7 +688,7 @@ export async function reopenAfterFlood({ engineUrl, sandboxUrl, timeoutMs = 180_
     if (PLATFORMS.every((p) => closed[p] === 0)) break;
     if (Date.now() > deadline) {
       throw new Error(
-        `nights still closed after reopening: Airbnb ${closed.airbnb}, Booking.com ${closed.booking_com}`,
+        `nights still closed after reopening: Airbnb ${closed.airbnb}, Booking.com ${closed.booking_com}, Beds24 ${closed.beds24}`,
       );
     }
     await sleep(500);
