@@ -625,6 +625,7 @@ export class ChannelGate extends DurableObject<Env> {
             ...(err.retryAfterSeconds !== undefined
               ? { retryAfterSeconds: err.retryAfterSeconds }
               : {}),
+            ...(err instanceof GateDeferral ? { heldUntil: err.retryAt } : {}),
           },
         };
       }

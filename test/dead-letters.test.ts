@@ -74,7 +74,7 @@ describe("retries and dead letters", () => {
     expect(alert).toEqual({ kind: "dead_letter" });
   });
 
-  it("once the breaker opens, the next attempt waits for its reopen time and calls nobody", async () => {
+  it("once the breaker opens, the event is held until it half-opens, using no retry and calling nobody", async () => {
     const p = await seedPortfolio();
     const { reservation } = await sandbox<{ reservation: { confirmation_code: string } }>(
       "POST",
@@ -96,12 +96,36 @@ describe("retries and dead letters", () => {
         )
       ).requests.filter((r) => r.path.includes(reservation.confirmation_code)).length;
     const before = await calls();
-    // Five consecutive 503s opened the circuit: the 6th attempt is held until it half-opens (60 s).
-    const sixth = await deliverAttempt(message, 6);
-    expect(sixth.acked).toBe(false);
-    expect(sixth.retryDelay).toBeGreaterThanOrEqual(55);
-    expect(sixth.retryDelay).toBeLessThanOrEqual(60);
+    // Five consecutive 503s opened the circuit. The 6th attempt is no failure: the event goes
+    // back on the queue as a new message, delayed until the circuit half-opens (60 s).
+    const sent: Array<{ body: Record<string, unknown>; delaySeconds?: number }> = [];
+    const recording = {
+      ...env,
+      INBOUND_QUEUE: {
+        send: async (body: Record<string, unknown>, opts?: { delaySeconds?: number }) => {
+          sent.push({ body, delaySeconds: opts?.delaySeconds });
+        },
+      },
+    } as unknown as Env;
+    const sixth = await deliverAttempt(message, 6, recording);
+    expect(sixth).toEqual({ acked: true });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body).toMatchObject({ eventId: message.eventId, deferrals: 1 });
+    expect(sent[0]!.delaySeconds).toBeGreaterThanOrEqual(55);
+    expect(sent[0]!.delaySeconds).toBeLessThanOrEqual(60);
     expect(await calls()).toBe(before);
+    const event = await env.DB.prepare(
+      `SELECT status FROM channel_events WHERE idempotency_key = ?`,
+    )
+      .bind(`airbnb:${message.eventId}`)
+      .first();
+    expect(event).toEqual({ status: "retrying" });
+
+    // Held past a day, it is a failure like any other (and may dead-letter).
+    const stale = { ...message, receivedAt: Date.now() - 25 * 3_600_000 };
+    const late = await deliverAttempt(stale, 7, recording);
+    expect(late.acked).toBe(false);
+    expect(sent).toHaveLength(1);
   });
 
   it("honours Retry-After from a 429", async () => {

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateApiToken, hashApiToken } from "../src/auth/tokens";
 import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
-import { handleInboundBatch } from "../src/queue/inbound-consumer";
+import { defaultDeps, handleInboundBatch } from "../src/queue/inbound-consumer";
 import type { WebhookMessage } from "../src/queue/messages";
 import { bytesToBase64 } from "../src/lib/base64";
 import {
@@ -12,6 +12,7 @@ import {
   sandbox,
   seedPortfolio,
   SELF_FETCH,
+  setGateSettings,
   type Delivery,
 } from "./support/fixtures";
 
@@ -30,6 +31,16 @@ interface Pending {
  */
 let aheadMs = 0;
 let longestDelay = 0;
+/** Events the gate held back, sent again to the queue as new messages (see holdForGate). */
+const resent: Array<{ body: WebhookMessage; delaySeconds: number }> = [];
+const soakEnv = {
+  ...env,
+  INBOUND_QUEUE: {
+    send: async (body: WebhookMessage, opts?: { delaySeconds?: number }) => {
+      resent.push({ body, delaySeconds: opts?.delaySeconds ?? 0 });
+    },
+  },
+} as unknown as Env;
 
 /** One queue delivery of a batch through the real consumer, recording ack or retry per message. */
 async function deliverBatch(batch: Pending[]) {
@@ -47,7 +58,8 @@ async function deliverBatch(batch: Pending[]) {
   }));
   await handleInboundBatch(
     { queue: "inbound", messages, ackAll() {}, retryAll() {} } as unknown as MessageBatch<unknown>,
-    env,
+    soakEnv,
+    { ...defaultDeps(), now: () => Date.now() + aheadMs },
   );
   return outcome;
 }
@@ -102,6 +114,7 @@ describe("soak: 500 syncs against a sandbox failing 30 % of calls", () => {
 
     let deliveriesMade = 0;
     let retries = 0;
+    let held = 0;
     const deadLettered: Pending[] = [];
     /** Deliver until every message is acked or has used its attempts, as the queue would. */
     async function drain(queue: Pending[]) {
@@ -118,6 +131,12 @@ describe("soak: 500 syncs against a sandbox failing 30 % of calls", () => {
             if (m.attempts >= MAX_ATTEMPTS) deadLettered.push(m);
             else next.push({ ...m, attempts: m.attempts + 1 });
           }
+          // Held by the gate (its circuit opened): back on the queue as new messages.
+          for (const r of resent.splice(0)) {
+            held++;
+            longestDelay = Math.max(longestDelay, r.delaySeconds);
+            next.push({ body: r.body, attempts: 1 });
+          }
         }
         queue = next;
         aheadMs += longestDelay * 1000;
@@ -127,7 +146,10 @@ describe("soak: 500 syncs against a sandbox failing 30 % of calls", () => {
     // A few events meet an outage long enough to exhaust their retries; the rest a flaky platform.
     await sandbox("DELETE", "/_sandbox/airbnb/faults");
     await sandbox("POST", "/_sandbox/airbnb/faults", { fail_rate: 1, fail_status: 503 });
+    // (An open breaker would hold these events instead of failing them: keep it closed here.)
+    await setGateSettings(p.airbnb.connectionId, { circuit: { failure_threshold: 1_000 } });
     await drain(pending.slice(0, 5));
+    await setGateSettings(p.airbnb.connectionId, {});
     await sandbox("POST", "/_sandbox/airbnb/faults", { fail_rate: 0.3, fail_status: 503 });
     await drain(pending.slice(5));
     // The queue moves exhausted messages to inbound-dlq; its consumer stores their context.
@@ -203,7 +225,7 @@ describe("soak: 500 syncs against a sandbox failing 30 % of calls", () => {
       .bind(p.tenantId)
       .first<{ n: number }>();
     console.log(
-      `soak: ${SYNCS} syncs, ${deliveriesMade} deliveries, ${retries} retries, ${deadLettered.length} dead-lettered then retried, ` +
+      `soak: ${SYNCS} syncs, ${deliveriesMade} deliveries, ${retries} retries, ${held} held by the breaker, ${deadLettered.length} dead-lettered then retried, ` +
         `platform 5xx share ${(failedShare * 100).toFixed(1)} % (last 500 calls), ${done} events done`,
     );
     expect(done).toBe(SYNCS);

@@ -126,6 +126,8 @@ export type GateResult<T> =
         message: string;
         status?: number;
         retryAfterSeconds?: number;
+        /** The gate held the call (rate limit, open circuit) until then: nothing was sent. */
+        heldUntil?: number;
       };
     };
 

@@ -114,6 +114,11 @@ async function handleInboundMessage(msg: Message<unknown>, env: Env, deps: Consu
     count("inbound_processed_total", { platform: message.platform, status: finish });
     msg.ack();
   } catch (err) {
+    if (
+      err instanceof GateHeldError &&
+      (await holdForGate(env, msg, message, key, err, attempt, deps))
+    )
+      return;
     const disposition: Disposition =
       err instanceof LeaseHeldError
         ? { action: "retry", delaySeconds: 5 }
@@ -138,6 +143,56 @@ async function handleInboundMessage(msg: Message<unknown>, env: Env, deps: Consu
       msg.retry({ delaySeconds: disposition.delaySeconds });
     }
   }
+}
+
+/** Past this age an event the gate keeps holding is handled like any failure (and may dead-letter). */
+export const MAX_GATE_HOLD_MS = 24 * 3_600_000;
+/** Longest delay a queue message may be sent with. */
+const MAX_QUEUE_DELAY_SECONDS = 43_200;
+
+/**
+ * The ChannelGate held the platform call (rate limit, open circuit): nothing was sent, so this is
+ * no failure and must not use up a retry — a long platform outage would otherwise dead-letter
+ * every booking made during it. The event goes back on the queue, delayed until the gate can
+ * call, as a new message (the queue counts attempts per message), and the original is acked
+ * once that send succeeded. After MAX_GATE_HOLD_MS it is treated as a failure after all.
+ */
+async function holdForGate(
+  env: Env,
+  msg: Message<unknown>,
+  message: InboundMessage,
+  key: string,
+  err: GateHeldError,
+  attempt: Attempt,
+  deps: ConsumerDeps,
+): Promise<boolean> {
+  const now = deps.now();
+  const since = message.kind === "webhook" ? message.receivedAt : message.requestedAt;
+  if (now - since > MAX_GATE_HOLD_MS) return false;
+  const delaySeconds = Math.min(
+    MAX_QUEUE_DELAY_SECONDS,
+    Math.max(1, Math.ceil((err.heldUntil - now) / 1000)),
+  );
+  const deferrals = (message.deferrals ?? 0) + 1;
+  try {
+    await env.INBOUND_QUEUE.send({ ...message, deferrals }, { contentType: "json", delaySeconds });
+  } catch (sendErr) {
+    log("error", "inbound.hold_send_failed", { key, error: errorMessage(sendErr) });
+    return false;
+  }
+  log("info", "inbound.held_by_gate", { key, deferrals, delaySeconds, error: errorMessage(err) });
+  count("inbound_held_total", { platform: message.platform });
+  await recordFailure(
+    env,
+    key,
+    msg.attempts,
+    err,
+    { action: "retry", delaySeconds },
+    attempt,
+    now,
+  ).catch((e) => log("error", "inbound.record_failure_failed", { key, error: errorMessage(e) }));
+  msg.ack();
+  return true;
 }
 
 /** Send straight to the dead-letter queue (permanent failure), acking only once it is there. */
@@ -705,8 +760,26 @@ async function finish(
 }
 
 /** A gate answer back into a value, or the classified PlatformError it carried. */
+/** A platform call the ChannelGate did not let leave yet (rate limit, open circuit). */
+export class GateHeldError extends PlatformError {
+  constructor(
+    platform: Platform,
+    message: string,
+    readonly heldUntil: number,
+    retryAfterSeconds?: number,
+  ) {
+    super(platform, "rate_limited", message, undefined, retryAfterSeconds);
+    this.name = "GateHeldError";
+  }
+}
+
 function unwrapGate<T>(platform: Platform, result: GateResult<T>): T {
   if (result.ok) return result.value;
   const e = result.error;
-  throw new PlatformError(platform, e.kind, e.message, e.status, e.retryAfterSeconds);
+  // The gate's messages already name the platform.
+  const message = e.message.replace(`${platform}: `, "");
+  if (e.heldUntil !== undefined) {
+    throw new GateHeldError(platform, message, e.heldUntil, e.retryAfterSeconds);
+  }
+  throw new PlatformError(platform, e.kind, message, e.status, e.retryAfterSeconds);
 }

@@ -14,6 +14,8 @@ export const webhookMessage = z.object({
   receivedAt: z.number().int(),
   signature: z.string().nullable(),
   bodyB64: z.string(),
+  /** Times the ChannelGate held this event back (not failures: they use no retry). */
+  deferrals: z.number().int().min(0).optional(),
 });
 
 /** Pull a pull-only platform's reservations for one connection (cron fallback, or a replay). */
@@ -25,6 +27,7 @@ export const pullMessage = z.object({
   tenantId: z.string(),
   key: z.string(),
   requestedAt: z.number().int(),
+  deferrals: z.number().int().min(0).optional(),
 });
 
 export const inboundMessage = z.discriminatedUnion("kind", [webhookMessage, pullMessage]);
