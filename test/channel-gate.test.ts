@@ -28,6 +28,18 @@ async function bookingComDays(start: string, end: string) {
   return cal.days;
 }
 
+/** This hotel's availability pushes as the sandbox received them (other files share it). */
+async function availNotifsForHotel() {
+  const { received } = await sandbox<{ received: Array<{ path: string; body: string }> }>(
+    "GET",
+    "/_sandbox/booking_com/received?limit=200",
+  );
+  return received.filter(
+    (r) =>
+      r.path.endsWith("OTA_HotelAvailNotif") && r.body.includes(`HotelCode="${p.booking.hotelId}"`),
+  );
+}
+
 async function claimNights(from: number, to: number) {
   for (let d = from; d < to; d++) {
     await env.DB.prepare(
@@ -99,21 +111,9 @@ describe("ChannelGate", () => {
       { start: addDaysUtc(9), end: addDaysUtc(10) },
     ]);
     await setStatus(p.booking.connectionId, "active");
-    // Count this hotel's pushes only: other test files share the sandbox.
-    const pushesForHotel = async () =>
-      (
-        await sandbox<{ received: Array<{ path: string; body: string }> }>(
-          "GET",
-          "/_sandbox/booking_com/received?limit=200",
-        )
-      ).received.filter(
-        (r) =>
-          r.path.endsWith("OTA_HotelAvailNotif") &&
-          r.body.includes(`HotelCode="${p.booking.hotelId}"`),
-      );
-    expect(await pushesForHotel()).toHaveLength(0);
+    expect(await availNotifsForHotel()).toHaveLength(0);
     await gate.flushNow();
-    const pushes = await pushesForHotel();
+    const pushes = await availNotifsForHotel();
     expect(pushes).toHaveLength(1);
   });
 
@@ -159,18 +159,7 @@ describe("ChannelGate", () => {
         changedAt: Date.now(),
         ...extra,
       });
-    const received = async () =>
-      (
-        await sandbox<{ received: Array<{ path: string; body: string }> }>(
-          "GET",
-          "/_sandbox/booking_com/received?limit=200",
-        )
-      ).received.filter(
-        (r) =>
-          r.path.endsWith("OTA_HotelAvailNotif") &&
-          r.body.includes(`HotelCode="${p.booking.hotelId}"`),
-      );
-    const pushes = async () => (await received()).length;
+    const pushes = async () => (await availNotifsForHotel()).length;
     const setBooked = (day: number, booked: number) =>
       env.DB.prepare(
         `INSERT INTO inventory_nights (tenant_id, room_type_id, night, capacity, booked, blocked, updated_at)
@@ -196,7 +185,7 @@ describe("ChannelGate", () => {
     await mark(20, 21);
     await gate.flushNow();
     expect(await pushes()).toBe(2);
-    const body = (await received()).at(-1)!.body;
+    const body = (await availNotifsForHotel()).at(-1)!.body;
     expect(body).toContain(`Start="${addDaysUtc(21)}"`);
     expect(body).not.toContain(`Start="${addDaysUtc(20)}"`);
 
@@ -225,6 +214,6 @@ describe("ChannelGate", () => {
     const closed = await bookingComDays(addDaysUtc(20), addDaysUtc(20));
     expect(closed.map((d) => d.available)).toEqual([false]);
     expect(await pushes()).toBe(beforeRetry + 1);
-    expect((await received()).at(-1)!.body).toContain(`Start="${addDaysUtc(20)}"`);
+    expect((await availNotifsForHotel()).at(-1)!.body).toContain(`Start="${addDaysUtc(20)}"`);
   });
 });
