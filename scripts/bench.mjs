@@ -228,9 +228,10 @@ function printFlood(f) {
     report(
       `  ${LABEL[p]}: calls ${by || "none"} (${x.calls_accepted} accepted, ${x.calls_before_t0} before t0, ` +
         `last ${s1(x.last_call_ms)} after t0); minimum ${x.minimum_calls.availability} availability + ` +
-        `${x.minimum_calls.price} price; floor = ${x.minimum_calls.total}` +
+        `${x.minimum_calls.price} price; floor = one change alone ${s1(x.baseline_ms)} + ` +
+        `${x.minimum_calls.total - 1} more call(s)` +
         `${x.rate_limit.cost_per_call ? ` × ${x.rate_limit.cost_per_call} credits` : ""} × ${x.rate_limit.window_ms / 1000} s ÷ ` +
-        `${x.rate_limit.capacity}; last write ${s1(x.last_write_ms)} after t0; token calls ${x.token_calls}, ` +
+        `${x.rate_limit.capacity} (the limit alone: ${s1(x.rate_limit_floor_ms)} for all); last write ${s1(x.last_write_ms)} after t0; token calls ${x.token_calls}, ` +
         `other calls ${x.other_calls}` +
         (x.hotel_codes_in_bodies
           ? `; OTA bodies by HotelCode ${JSON.stringify(x.hotel_codes_in_bodies)}`

@@ -205,6 +205,47 @@ export function rateLimitFloorMs(calls, limit) {
   return (calls * (limit.costPerCall ?? 1) * limit.windowMs) / limit.capacity;
 }
 
+/**
+ * The fastest any engine could converge: the first call no sooner than one change alone takes
+ * through the same pipeline (measured in the same run), the others no faster than the published
+ * limit's sustained rate.
+ */
+export function convergenceFloorMs(calls, limit, baselineMs) {
+  return baselineMs + rateLimitFloorMs(Math.max(0, calls - 1), limit);
+}
+
+/**
+ * Baseline: one price change on one date, timed from the PUT's answer until each platform shows
+ * it (polled like the flood). Returns ms per platform (null if it never showed).
+ */
+async function measureSingleChange({ api, engineUrl, sandboxUrl, house, date, pollMs, timeoutMs }) {
+  const current = (await readTruth(api, house.roomTypeId, date, date)).get(date);
+  const price = (current?.price_minor ?? 9000) === 9900 ? 9800 : 9900;
+  const res = await fetch(`${engineUrl}/api/v1/room-types/${house.roomTypeId}/calendar`, {
+    method: "PUT",
+    headers: {
+      authorization: `Bearer ${DEMO.tokens.alpineAdmin}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ nights: [{ date, price_minor: price }] }),
+  });
+  if (res.status !== 200)
+    throw new Error(`baseline change refused: ${res.status} ${await res.text()}`);
+  const t0 = Date.now();
+  const seen = Object.fromEntries(PLATFORMS.map((p) => [p, null]));
+  while (PLATFORMS.some((p) => seen[p] === null) && Date.now() < t0 + timeoutMs) {
+    await Promise.all(
+      PLATFORMS.filter((p) => seen[p] === null).map(async (p) => {
+        const cal = await sandboxCall(sandboxUrl, "GET", sandboxCalendarPath(p, house, date, date));
+        const day = cal.days.find((d) => d.date === date);
+        if (decimalToMinor(day?.price) === price) seen[p] = Date.now() - t0;
+      }),
+    );
+    await sleep(pollMs);
+  }
+  return seen;
+}
+
 /** "185.00" → 18500 (two decimals: EUR); null stays null. */
 export function decimalToMinor(value) {
   if (value === null || value === undefined) return null;
@@ -446,6 +487,23 @@ export async function measureFlood({
     const today = localToday(timeZone);
     const first = addDays(today, 1);
     const last = addDays(today, 364);
+
+    // ---- baseline: one change alone, through the same pipeline ----
+    const baseline = await measureSingleChange({
+      api,
+      engineUrl,
+      sandboxUrl,
+      house,
+      date: first,
+      pollMs,
+      timeoutMs: 30_000,
+    });
+    progress(
+      `  one change alone reached ${PLATFORMS.map((p) => `${LABEL[p]} in ${baseline[p] ?? "—"} ms`).join(", ")}`,
+    );
+    if (!(await waitForIdleGates(api, house.propertyId, 60_000))) {
+      throw new Error("the gates of prop_seehaus still hold pending nights after the baseline");
+    }
     const days = daysBetween(first, last) + 1;
     const changes = generateChanges({ count, seed, first, days });
     const requests = buildRequests(changes);
@@ -575,7 +633,8 @@ export async function measureFlood({
     for (const p of PLATFORMS) {
       const limit = PUBLISHED_LIMITS[p];
       const min = minimum[p].total;
-      const floor = rateLimitFloorMs(min, limit);
+      const rateFloor = rateLimitFloorMs(min, limit);
+      const floor = baseline[p] === null ? rateFloor : convergenceFloorMs(min, limit, baseline[p]);
       const c = conv[p];
       const convergenceMs = c.at === null ? null : c.at - t0;
       const callsRatio = min > 0 ? round(logs[p].calls / min) : null;
@@ -596,6 +655,8 @@ export async function measureFlood({
           window_ms: limit.windowMs,
           ...(limit.costPerCall ? { cost_per_call: limit.costPerCall } : {}),
         },
+        baseline_ms: baseline[p],
+        rate_limit_floor_ms: round(rateFloor, 0),
         floor_ms: round(floor, 0),
         converged: c.at !== null,
         convergence_ms: convergenceMs,
