@@ -17,6 +17,9 @@ export default class HangWatchReporter implements Reporter {
   private readonly running = new Map<string, { test: TestCase; since: number }>();
   private readonly files = new Map<string, { module: TestModule; lastEvent: number }>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** The last sign of progress anywhere, and the file that last finished. */
+  private lastEvent = Date.now();
+  private lastFinished = "(none yet)";
 
   onTestRunStart(): void {
     this.timer = setInterval(() => this.check(), TICK_MS);
@@ -25,10 +28,13 @@ export default class HangWatchReporter implements Reporter {
 
   onTestModuleStart(module: TestModule): void {
     this.files.set(module.id, { module, lastEvent: Date.now() });
+    this.lastEvent = Date.now();
   }
 
   onTestModuleEnd(module: TestModule): void {
     this.files.delete(module.id);
+    this.lastEvent = Date.now();
+    this.lastFinished = module.moduleId;
   }
 
   onTestCaseReady(test: TestCase): void {
@@ -48,6 +54,7 @@ export default class HangWatchReporter implements Reporter {
   private touch(module: TestModule): void {
     const file = this.files.get(module.id);
     if (file) file.lastEvent = Date.now();
+    this.lastEvent = Date.now();
   }
 
   private check(): void {
@@ -60,6 +67,12 @@ export default class HangWatchReporter implements Reporter {
             `past its timeout + ${GRACE_MS / 1000} s grace`,
         );
       }
+    }
+    if (this.running.size === 0 && this.files.size === 0 && now - this.lastEvent > IDLE_FILE_MS) {
+      this.fail(
+        `no test file has started for ${Math.round((now - this.lastEvent) / 1000)} s ` +
+          `since ${this.lastFinished} finished (stuck between files)`,
+      );
     }
     for (const { module, lastEvent } of this.files.values()) {
       const busy = [...this.running.values()].some((r) => r.test.module.id === module.id);
