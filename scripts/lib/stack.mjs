@@ -133,11 +133,26 @@ export async function waitForHealth(url, timeoutMs = 90_000) {
 }
 
 export async function sandboxCall(sandboxUrl, method, path, body) {
-  const res = await fetch(`${sandboxUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let res;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      res = await fetch(`${sandboxUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      break;
+    } catch (err) {
+      // A kept-alive socket the local server already closed fails before any answer: an
+      // idempotent call goes again once on a fresh one.
+      if (attempt === 1 && method !== "POST") continue;
+      const cause = err?.cause?.code ?? err?.cause?.message ?? "";
+      throw new Error(
+        `sandbox ${method} ${path}: ${err?.message ?? err}${cause ? ` (${cause})` : ""}`,
+        { cause: err },
+      );
+    }
+  }
   const text = await res.text();
   if (!res.ok) throw new Error(`sandbox ${method} ${path} → ${res.status}: ${text}`);
   return text ? JSON.parse(text) : null;
