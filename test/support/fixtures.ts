@@ -4,11 +4,14 @@ import { signOtaWebhook } from "../../src/ingress/signature";
 export const SANDBOX = "http://sandbox.test";
 
 let counter = 0;
-/** Distinct numeric ids per call, so tests sharing a D1 file never collide. */
+/**
+ * Distinct numeric ids per call, so tests sharing a D1 file never collide. Never a leading zero:
+ * platforms send some of these ids as JSON numbers, which would drop it.
+ */
 export function uniqueDigits(length: number): string {
   counter += 1;
   const base = `${Date.now()}${counter}${Math.floor(Math.random() * 1e6)}`;
-  return base.slice(-length).padStart(length, "1");
+  return base.slice(-length).padStart(length, "1").replace(/^0/, "1");
 }
 
 export interface Portfolio {
