@@ -24,6 +24,7 @@ import { writeSyncPoint } from "../src/domain/metrics";
 import {
   available,
   limitHeaders,
+  pacingMs,
   reserveOf,
   settle,
   take,
@@ -144,6 +145,8 @@ const JOB_LEASE_MS = 60_000;
  * made on the platform side; reconciliation repairs drift sooner with `force`).
  */
 const PUSHED_TRUST_MS = 24 * 3_600_000;
+/** Most a push is held back to spread a tight rate limit over a stream of changes. */
+const PACING_CAP_MS = 2_000;
 
 /**
  * One ChannelGate per channel connection (platform × property). Every call to the platform for
@@ -304,7 +307,7 @@ export class ChannelGate extends DurableObject<Env> {
     const due = flushDueAt(this.coalesceConfig(), {
       pendingSince,
       lastMarkAt: this.numMeta("last_mark_at") ?? now,
-      notBefore: this.numMeta("not_before") ?? 0,
+      notBefore: Math.max(this.numMeta("not_before") ?? 0, this.numMeta("paced_until") ?? 0),
     });
     const job = this.sql
       .exec<{ attempts: number }>(`SELECT attempts FROM jobs WHERE name = ?`, FLUSH)
@@ -942,7 +945,11 @@ export class ChannelGate extends DurableObject<Env> {
         : `${calls} platform call(s)${current}`;
       await this.closeSync(syncId, connection, finished, pushed, calls, failure, note);
     }
-    if (calls > 0) this.setMeta("last_push_at", finished);
+    if (calls > 0) {
+      this.setMeta("last_push_at", finished);
+      const pace = pacingMs(this.loadLimiter(), settings.rateLimit, finished, PACING_CAP_MS);
+      this.setMeta("paced_until", pace > 0 ? finished + pace : null);
+    }
 
     if (failure) {
       if (credentialsRefusal(failure)) {
@@ -980,7 +987,7 @@ export class ChannelGate extends DurableObject<Env> {
       const due = flushDueAt(settings.coalesce, {
         pendingSince: this.numMeta("pending_since") ?? finished,
         lastMarkAt: this.numMeta("last_mark_at") ?? finished,
-        notBefore: 0,
+        notBefore: this.numMeta("paced_until") ?? 0,
       });
       this.setJob(FLUSH, due, 0);
     } else {

@@ -129,6 +129,26 @@ export function waitMs(
   return limit.windowMs;
 }
 
+/**
+ * How long after a call the next push should wait under sustained load, so the outbound tokens
+ * left last until tokens start coming back: that time spread over those tokens, capped at
+ * `capMs` (the latency the gate accepts to save budget). A lone change still goes at once; a
+ * stream of them on a tight limit (Booking.com's 20 a minute) gets fuller, fewer calls instead of
+ * emptying the bucket in a few seconds and waiting most of a minute.
+ */
+export function pacingMs(
+  state: LimiterState,
+  limit: RateLimit,
+  now: number,
+  capMs: number,
+): number {
+  const free = available(state, limit, now, "outbound");
+  const s = prune(state, limit, now);
+  const returning = s.spends.map((x) => returnsAt(x, limit)).filter((t) => t > now);
+  if (free < 1 || returning.length === 0) return 0; // nothing to spread (waitMs rules)
+  return Math.min(capMs, Math.max(0, (Math.min(...returning) - now) / free));
+}
+
 /** Take the tokens for a call that is leaving now (in flight, at its start, until settled). */
 export function take(
   state: LimiterState,

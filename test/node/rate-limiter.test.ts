@@ -9,6 +9,7 @@ import {
   take,
   waitMs,
   IN_FLIGHT_MAX_MS,
+  pacingMs,
   type LimiterState,
   type Priority,
   type RateLimit,
@@ -744,5 +745,60 @@ describe("rate limiter: quotas longer than the window, same-millisecond calls, c
     // "b" has no answer yet at 1_100, so the platform may still count it together with "a" (at
     // 400) and a new call: 3 in 700 ms. Actual: b's token returned at 100 + 1_000.
     expect(waitMs(s, limit, 1, 1_100, "inbound")).toBeGreaterThan(0);
+  });
+});
+
+describe("rate limiter: pacing a stream of pushes", () => {
+  const call = (st: LimiterState, limit: RateLimit, id: string, at: number) =>
+    settle(take(st, limit, { id, at, cost: 1 }, at), limit, id, { finishedAt: at });
+
+  it("does not hold a lone change: nothing spent, nothing to spread", () => {
+    const limit = { capacity: 20, windowMs: 60_000, reserve: 0.1 };
+    expect(pacingMs(EMPTY_LIMITER, limit, 0, 2_000)).toBe(0);
+  });
+
+  it("spreads what is left until tokens return, capped: Booking.com after one call", () => {
+    const limit = { capacity: 20, windowMs: 60_000, reserve: 0.1 };
+    const s = call(EMPTY_LIMITER, limit, "a", 0);
+    // 17 outbound tokens left, the first returns at 60 s: 3.5 s apart, capped at 2 s.
+    expect(pacingMs(s, limit, 0, 2_000)).toBe(2_000);
+    expect(pacingMs(s, limit, 0, 10_000)).toBeCloseTo(60_000 / 17, 6);
+  });
+
+  it("is 0 once the bucket is empty (waitMs rules then) and never above the cap", () => {
+    fc.assert(
+      fc.property(
+        limitArb,
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 0, max: 5_000 }),
+        (limit, n, cap) => {
+          let s = EMPTY_LIMITER;
+          for (let i = 0; i < n; i++) s = call(s, limit, `c${i}`, i);
+          const pace = pacingMs(s, limit, n, cap);
+          expect(pace).toBeGreaterThanOrEqual(0);
+          expect(pace).toBeLessThanOrEqual(cap);
+          if (available(s, limit, n, "outbound") < 1) expect(pace).toBe(0);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it("a stream paced by it never runs the outbound share out before tokens return", () => {
+    // Booking.com's 20/min, a push every time the gate allows it: 18 outbound tokens must last.
+    const limit = { capacity: 20, windowMs: 60_000, reserve: 0.1 };
+    let s = EMPTY_LIMITER;
+    let t = 0;
+    let calls = 0;
+    while (t < 60_000) {
+      expect(waitMs(s, limit, 1, t, "outbound")).toBe(0);
+      s = call(s, limit, `c${calls++}`, t);
+      const pace = pacingMs(s, limit, t, 60_000);
+      if (pace === 0) break;
+      t += pace;
+    }
+    // Every call could leave, and they spread over (nearly) the whole window, not its start.
+    expect(calls).toBeGreaterThanOrEqual(17);
+    expect(t).toBeGreaterThanOrEqual(57_000);
   });
 });
