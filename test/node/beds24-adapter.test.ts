@@ -15,6 +15,7 @@ import {
   type PlannedCall,
   type PushTarget,
 } from "../../src/platforms/types";
+import { minCalls, runLengths } from "../support/push-minimum";
 import { fakeFetch, json } from "./fake-fetch";
 
 /**
@@ -99,45 +100,6 @@ const nightsArb = (horizon: number) =>
 
 const availKey = (n: NightState) => String(Math.max(0, n.available));
 const priceKey = (n: NightState) => `${n.priceMinor} ${n.currency}`;
-
-/** Lengths of maximal runs of consecutive nights with one key. */
-function runLengths(nights: readonly NightState[], key: (n: NightState) => string): number[] {
-  const out: number[] = [];
-  let prev: { day: number; key: string } | undefined;
-  for (const n of nights) {
-    const day = toDayNumber(n.date);
-    const k = key(n);
-    if (prev && day === prev.day + 1 && k === prev.key) out[out.length - 1]! += 1;
-    else out.push(1);
-    prev = { day, key: k };
-  }
-  return out;
-}
-
-/**
- * Fewest calls of ≤ maxRanges ranges and ≤ maxNights nights for these runs, a run cut anywhere
- * (each piece a range): fill each call as far as it goes; taking less only leaves more.
- */
-function minCalls(runs: readonly number[], maxRanges: number, maxNights: number): number {
-  let calls = 0;
-  let ranges = maxRanges;
-  let nights = maxNights;
-  for (const run of runs) {
-    let left = run;
-    while (left > 0) {
-      if (ranges === maxRanges || nights === maxNights) {
-        calls += 1;
-        ranges = 0;
-        nights = 0;
-      }
-      const take = Math.min(left, maxNights - nights);
-      ranges += 1;
-      nights += take;
-      left -= take;
-    }
-  }
-  return calls;
-}
 
 function datesIn(from: string, to: string): string[] {
   const out: string[] = [];

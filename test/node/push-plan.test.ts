@@ -11,6 +11,7 @@ import {
 } from "../../src/platforms/booking-com/adapter";
 import { minorToDecimal } from "../../src/platforms/money";
 import type { NightState, PlannedCall, PushPlan, PushTarget } from "../../src/platforms/types";
+import { minCalls, runLengths } from "../support/push-minimum";
 
 /**
  * The adapters' push planning (planPush): what each planned request covers, in what order, and
@@ -154,46 +155,6 @@ function minWindows(days: readonly number[], span: number): number {
     }
   }
   return count;
-}
-
-/** Lengths of maximal runs of consecutive nights with one key. */
-function runLengths(nights: readonly NightState[], key: (n: NightState) => string): number[] {
-  const out: number[] = [];
-  let prev: { day: number; key: string } | undefined;
-  for (const n of nights) {
-    const day = toDayNumber(n.date);
-    const k = key(n);
-    if (prev && day === prev.day + 1 && k === prev.key) out[out.length - 1]! += 1;
-    else out.push(1);
-    prev = { day, key: k };
-  }
-  return out;
-}
-
-/**
- * The fewest calls of at most `maxOps` operations and `maxNights` nights covering these runs in
- * order, where a run may be cut anywhere (each piece is one operation): fill every call as far
- * as it goes. A call that took less could only leave more for the rest.
- */
-function minCalls(runs: readonly number[], maxOps: number, maxNights: number): number {
-  let calls = 0;
-  let ops = maxOps;
-  let nights = maxNights;
-  for (const run of runs) {
-    let left = run;
-    while (left > 0) {
-      if (ops === maxOps || nights === maxNights) {
-        calls += 1;
-        ops = 0;
-        nights = 0;
-      }
-      const take = Math.min(left, maxNights - nights);
-      ops += 1;
-      nights += take;
-      left -= take;
-    }
-  }
-  return calls;
 }
 
 const airbnbAvailabilityKey = (n: NightState) => String(n.available > 0);

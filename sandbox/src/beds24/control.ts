@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
+import { invalid, readBody } from "../control/body";
 import { platformState } from "../state/platform-state";
 
 /**
@@ -29,30 +30,6 @@ export const beds24RoomBody = z.strictObject({
 export const inviteCodeBody = z.strictObject({ account: account.optional() });
 export const spendBody = z.strictObject({ spend: z.number().positive().max(1000) });
 
-function invalid(c: Context, message: string) {
-  return c.json({ error: "validation_error", message }, 400);
-}
-
-async function readBody<S extends z.ZodType>(
-  c: Context,
-  schema: S,
-): Promise<{ ok: true; data: z.infer<S> } | { ok: false; response: Response }> {
-  const raw = await c.req.text();
-  let json: unknown = {};
-  if (raw.trim()) {
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      return { ok: false, response: invalid(c, "body is not valid JSON") };
-    }
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return { ok: true, data: parsed.data };
-  const message = parsed.error.issues
-    .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
-    .join("; ");
-  return { ok: false, response: invalid(c, message) };
-}
 
 /** Create or update a room of a property; room ids are unique across properties, as in Beds24. */
 beds24Control.put("/properties/:prop_id/rooms/:room_id", async (c) => {

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
-import type { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { beds24Control } from "../beds24/control";
+import { invalid, readBody } from "./body";
 import { parseRange } from "../lib/dates";
 import { clampLimit } from "../lib/http";
 import { isSellable } from "../state/calendar-store";
@@ -29,32 +29,6 @@ type Ctx = Context<AppEnv>;
 
 /** Control API: drives the simulators from tests and tools. No auth: it is never deployed. */
 export const control = new Hono<AppEnv>();
-
-// Helpers take any Context: they serve the global and the per-platform routes alike.
-function invalid(c: Context, message: string) {
-  return c.json({ error: "validation_error", message }, 400);
-}
-
-async function readBody<S extends z.ZodType>(
-  c: Context,
-  schema: S,
-): Promise<{ ok: true; data: z.infer<S> } | { ok: false; response: Response }> {
-  const raw = await c.req.text();
-  let json: unknown = {};
-  if (raw.trim()) {
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      return { ok: false, response: invalid(c, "body is not valid JSON") };
-    }
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return { ok: true, data: parsed.data };
-  const message = parsed.error.issues
-    .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
-    .join("; ");
-  return { ok: false, response: invalid(c, message) };
-}
 
 const unknownPlatform = (c: Context) =>
   c.json({ error: "not_found", message: `platform must be one of ${PLATFORMS.join(", ")}` }, 404);
