@@ -297,18 +297,33 @@ export class ChannelGate extends DurableObject<Env> {
     return { pendingNights: this.pendingCount() };
   }
 
+  /** A pending night is done, unless it was marked again meanwhile (its seq moved on). */
+  private clearPending(roomTypeId: string, night: string, aspect: NightAspect, seq: number): void {
+    this.sql.exec(
+      `DELETE FROM pending_nights WHERE room_type_id = ? AND night = ? AND aspect = ? AND seq = ?`,
+      roomTypeId,
+      night,
+      aspect,
+      seq,
+    );
+  }
+
   private pendingCount(): number {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM pending_nights`).one().n;
   }
 
-  /** Put the flush where coalescing and any wait (rate limit, circuit, backoff) want it. */
-  private async scheduleFlush(now: number): Promise<void> {
-    const pendingSince = this.numMeta("pending_since") ?? now;
-    const due = flushDueAt(this.coalesceConfig(), {
-      pendingSince,
+  /** When the next flush is due: coalescing, and any wait (backoff, circuit, rate limit, pacing). */
+  private flushDue(coalesce: CoalesceConfig, now: number): number {
+    return flushDueAt(coalesce, {
+      pendingSince: this.numMeta("pending_since") ?? now,
       lastMarkAt: this.numMeta("last_mark_at") ?? now,
       notBefore: Math.max(this.numMeta("not_before") ?? 0, this.numMeta("paced_until") ?? 0),
     });
+  }
+
+  /** Put the flush where coalescing and any wait want it, keeping its attempt count. */
+  private async scheduleFlush(now: number): Promise<void> {
+    const due = this.flushDue(this.coalesceConfig(), now);
     const job = this.sql
       .exec<{ attempts: number }>(`SELECT attempts FROM jobs WHERE name = ?`, FLUSH)
       .toArray()[0];
@@ -824,13 +839,7 @@ export class ChannelGate extends DurableObject<Env> {
       const pending = list.filter((r) => {
         if (r.forced || sent.get(`${r.night}|${r.aspect}`) !== valueOf(r)) return true;
         unchanged += 1;
-        this.sql.exec(
-          `DELETE FROM pending_nights WHERE room_type_id = ? AND night = ? AND aspect = ? AND seq = ?`,
-          roomTypeId,
-          r.night,
-          r.aspect,
-          r.seq,
-        );
+        this.clearPending(roomTypeId, r.night, r.aspect, r.seq);
         return false;
       });
       const pick = (aspect: NightAspect) =>
@@ -842,12 +851,7 @@ export class ChannelGate extends DurableObject<Env> {
       // A night with no price anywhere has nothing to send.
       for (const r of list) {
         if (r.aspect === "price" && byDate.get(r.night)?.priceMinor === undefined) {
-          this.sql.exec(
-            `DELETE FROM pending_nights WHERE room_type_id = ? AND night = ? AND aspect = 'price' AND seq = ?`,
-            roomTypeId,
-            r.night,
-            r.seq,
-          );
+          this.clearPending(roomTypeId, r.night, "price", r.seq);
         }
       }
       const plan = adapter.planPush(
@@ -919,13 +923,7 @@ export class ChannelGate extends DurableObject<Env> {
         }
         // Only nights not re-marked while the request was out are done (seq unchanged).
         for (const night of call.dates) {
-          this.sql.exec(
-            `DELETE FROM pending_nights WHERE room_type_id = ? AND night = ? AND aspect = ? AND seq = ?`,
-            roomTypeId,
-            night,
-            call.aspect,
-            seqs.get(night) ?? -1,
-          );
+          this.clearPending(roomTypeId, night, call.aspect, seqs.get(night) ?? -1);
         }
       }
     } catch (err) {
@@ -984,12 +982,7 @@ export class ChannelGate extends DurableObject<Env> {
     const remaining = rows.length === 0 ? 0 : this.remainingPushable(held);
     if (remaining > 0) {
       if (this.getMeta("pending_since") === null) this.setMeta("pending_since", finished);
-      const due = flushDueAt(settings.coalesce, {
-        pendingSince: this.numMeta("pending_since") ?? finished,
-        lastMarkAt: this.numMeta("last_mark_at") ?? finished,
-        notBefore: this.numMeta("paced_until") ?? 0,
-      });
-      this.setJob(FLUSH, due, 0);
+      this.setJob(FLUSH, this.flushDue(settings.coalesce, finished), 0);
     } else {
       this.sql.exec(`DELETE FROM jobs WHERE name = ?`, FLUSH);
       if (this.pendingCount() === 0) this.setMeta("pending_since", null);
