@@ -30,7 +30,6 @@ export const beds24RoomBody = z.strictObject({
 export const inviteCodeBody = z.strictObject({ account: account.optional() });
 export const spendBody = z.strictObject({ spend: z.number().positive().max(1000) });
 
-
 /** Create or update a room of a property; room ids are unique across properties, as in Beds24. */
 beds24Control.put("/properties/:prop_id/rooms/:room_id", async (c) => {
   const prop = c.req.param("prop_id");
