@@ -14,37 +14,44 @@ export interface PlatformProfile {
   error(c: Context<AppEnv>, kind: ApiErrorKind, status: number, message: string): Response;
 }
 
-/** Record every platform call (not control calls) with its final status. */
+/** Methods whose requests carry a body worth keeping even when it is empty. */
+const WRITE_METHODS = new Set(["POST", "PUT", "PATCH"]);
+
+/**
+ * The raw body, read from a clone before anything answers (a fault, a 401), so the handlers still
+ * read the original. Bytes are decoded by hand: workerd warns when .text() meets a form body.
+ */
+async function rawBody(req: Request): Promise<string | null> {
+  if (!req.body) return WRITE_METHODS.has(req.method) ? "" : null;
+  return new TextDecoder().decode(await req.clone().arrayBuffer());
+}
+
+/**
+ * Record every platform call (not control calls) with its final status, and keep the raw body of
+ * every call that has one (OAuth included), however it was answered, so tests can check everything
+ * a client ever sent (e.g. against XSDs).
+ */
 export function requestLog(platform: PlatformName): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const at = Date.now();
+    const body = await rawBody(c.req.raw);
     await next();
     const url = new URL(c.req.url);
-    await platformState(c.env, platform).logRequest({
+    const common = {
       at,
       method: c.req.method,
       path: url.pathname,
-      query: url.search,
       status: c.res.status,
       idempotency_key: c.req.header("idempotency-key") ?? null,
       fault: c.get("fault") ?? null,
-    });
+    };
+    await platformState(c.env, platform).logRequest(
+      { ...common, query: url.search },
+      body === null
+        ? null
+        : { ...common, content_type: c.req.header("content-type") ?? null, body },
+    );
   };
-}
-
-/** Keep the raw body of a write call, so tests can check what the engine sent (e.g. against XSDs). */
-export async function storeRawBody(
-  c: Context<AppEnv>,
-  platform: PlatformName,
-  body: string,
-): Promise<void> {
-  await platformState(c.env, platform).storeReceived({
-    at: Date.now(),
-    method: c.req.method,
-    path: new URL(c.req.url).pathname,
-    content_type: c.req.header("content-type") ?? null,
-    body,
-  });
 }
 
 /** Latency and injected faults, then the bearer token, then the (optional) rate limit. */
@@ -53,11 +60,13 @@ export function apiGate(profile: PlatformProfile): MiddlewareHandler<AppEnv> {
     const decision = await platformState(c.env, profile.name).gate(
       bearerToken(c.req.header("authorization")),
       { bucket: "api", ...profile.rateLimit },
+      new URL(c.req.url).pathname,
     );
     if (decision.latency_ms > 0) await sleep(decision.latency_ms);
     const outcome = decision.outcome;
     switch (outcome.type) {
       case "ok":
+        c.set("account", outcome.client_id);
         return next();
       case "unauthorized":
         return profile.error(c, "unauthorized", 401, "Missing, unknown or expired access token");

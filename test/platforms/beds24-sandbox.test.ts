@@ -44,7 +44,7 @@ function traced(refreshToken?: string, account?: string): Traced {
 }
 
 /** A Beds24 account connected the way an operator would: invite code → refresh token. */
-async function connect(): Promise<Traced & { account: string }> {
+async function connect(): Promise<Traced & { account: string; refreshToken: string }> {
   const { code, account } = await sandbox<{ code: string; account: string }>(
     "POST",
     "/_sandbox/beds24/invite-codes",
@@ -52,13 +52,15 @@ async function connect(): Promise<Traced & { account: string }> {
   );
   const { ctx } = traced();
   const { refreshToken } = await exchangeInviteCode(ctx, code);
-  return { ...traced(refreshToken, account), account };
+  return { ...traced(refreshToken, account), account, refreshToken };
 }
 
-async function newRoom(units = 2): Promise<{ prop: string; room: string }> {
+/** A room of a new property of `account` (the configured token's account by default). */
+async function newRoom(units = 2, account?: string): Promise<{ prop: string; room: string }> {
   const prop = `4${uniqueDigits(5)}`;
   const room = `7${uniqueDigits(7)}`;
   await sandbox("PUT", `/_sandbox/beds24/properties/${prop}/rooms/${room}`, {
+    ...(account ? { account } : {}),
     units,
     price: "100.00",
     currency: "EUR",
@@ -66,11 +68,19 @@ async function newRoom(units = 2): Promise<{ prop: string; room: string }> {
   return { prop, room };
 }
 
-/** The calendar as the Beds24 API answers it (range-compressed), read with a fresh token. */
-async function apiCalendar(room: string, from: string, to: string) {
+/**
+ * The calendar as the Beds24 API answers it (range-compressed), read with a fresh token of the
+ * room's account.
+ */
+async function apiCalendar(
+  room: string,
+  from: string,
+  to: string,
+  refreshToken = env.BEDS24_REFRESH_TOKEN,
+) {
   const { token } = await (
     await fetch(`http://sandbox.test/beds24/authentication/token`, {
-      headers: { refreshToken: env.BEDS24_REFRESH_TOKEN },
+      headers: { refreshToken },
     })
   ).json<{ token: string }>();
   const res = await fetch(
@@ -104,8 +114,8 @@ afterEach(async () => {
 
 describe("Beds24 adapter against the sandbox", () => {
   it("pushes availability and prices in one call each and reads them back compressed", async () => {
-    const { ctx, calls } = await connect();
-    const { room } = await newRoom(2);
+    const { ctx, calls, account, refreshToken } = await connect();
+    const { room } = await newRoom(2, account);
     const nights: NightState[] = Array.from({ length: 10 }, (_, i) => ({
       date: addDaysUtc(i + 1),
       available: i < 4 ? 0 : i < 7 ? 1 : 2,
@@ -120,7 +130,7 @@ describe("Beds24 adapter against the sandbox", () => {
       "POST /beds24/inventory/rooms/calendar 200 1.1",
       "POST /beds24/inventory/rooms/calendar 200 1.1",
     ]);
-    expect(await apiCalendar(room, addDaysUtc(1), addDaysUtc(10))).toEqual([
+    expect(await apiCalendar(room, addDaysUtc(1), addDaysUtc(10), refreshToken)).toEqual([
       { from: addDaysUtc(1), to: addDaysUtc(4), numAvail: 0, price1: 120 },
       { from: addDaysUtc(5), to: addDaysUtc(5), numAvail: 1, price1: 120 },
       { from: addDaysUtc(6), to: addDaysUtc(7), numAvail: 1, price1: 135.5 },
@@ -137,7 +147,7 @@ describe("Beds24 adapter against the sandbox", () => {
       Date.now(),
     );
     for (const call of plan.calls) await call.send(ctx);
-    const after = await apiCalendar(room, addDaysUtc(1), addDaysUtc(8));
+    const after = await apiCalendar(room, addDaysUtc(1), addDaysUtc(8), refreshToken);
     expect(after[0]).toEqual({ from: addDaysUtc(1), to: addDaysUtc(1), numAvail: 0, price1: 99 });
     expect(after.at(-1)).toEqual({
       from: addDaysUtc(8),
@@ -158,8 +168,8 @@ describe("Beds24 adapter against the sandbox", () => {
   });
 
   it("a 401 causes one token refresh and one retry; a second 401 is an auth error", async () => {
-    const { ctx, calls } = await connect();
-    const { room } = await newRoom(1);
+    const { ctx, calls, account } = await connect();
+    const { room } = await newRoom(1, account);
     const target = { externalPropertyId: "1", externalRoomId: room };
     const night = [{ date: addDaysUtc(3), available: 1 }];
     await pushNights(beds24Adapter, ctx, target, night); // a token exists now
@@ -184,7 +194,8 @@ describe("Beds24 adapter against the sandbox", () => {
   });
 
   it("classifies a refused refresh token as auth, 429 as rate_limited with Retry-After, 5xx as transient, an unknown room as permanent", async () => {
-    const { room } = await newRoom(1);
+    const { ctx, account } = await connect();
+    const { room } = await newRoom(1, account);
     const target = { externalPropertyId: "1", externalRoomId: room };
     const night = [{ date: addDaysUtc(4), available: 1 }];
     const revoked = traced("revoked-refresh-token", "acct-revoked");
@@ -193,7 +204,6 @@ describe("Beds24 adapter against the sandbox", () => {
       status: 400,
     });
 
-    const { ctx, account } = await connect();
     await sandbox("POST", "/_sandbox/beds24/faults", { enforce_rate_limit: true });
     await sandbox("POST", `/_sandbox/beds24/accounts/${account}/credits`, { spend: 99.5 });
     const limited = await failure(pushNights(beds24Adapter, ctx, target, night));

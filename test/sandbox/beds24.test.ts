@@ -1,6 +1,14 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { call, control, day, type Reply, resetSandbox, uniqueDigits } from "./helpers";
+import {
+  beds24Account,
+  call,
+  control,
+  day,
+  type Reply,
+  resetSandbox,
+  uniqueDigits,
+} from "./helpers";
 
 /** The Beds24 simulator: auth, calendar, validation, credits and their headers. */
 
@@ -11,18 +19,19 @@ afterEach(async () => {
 
 const CALENDAR = "/beds24/inventory/rooms/calendar";
 
-/** A fresh account (its own credits) and its token, through an invite code. */
-async function newAccount(): Promise<{ account: string; token: string; refreshToken: string }> {
-  const { code, account } = await control("POST", "/_sandbox/beds24/invite-codes", {});
-  const r = await call("GET", "/beds24/authentication/setup", { headers: { code } });
-  expect(r.status).toBe(200);
-  return { account, token: r.json.token, refreshToken: r.json.refreshToken };
-}
-
-async function newRoom(units = 2, price = "100.00"): Promise<{ prop: string; room: string }> {
+/** A room of a new property of `account` (the configured refresh token's account by default). */
+async function newRoom(
+  units = 2,
+  price = "100.00",
+  account?: string,
+): Promise<{ prop: string; room: string }> {
   const prop = `4${uniqueDigits(5)}`;
   const room = `7${uniqueDigits(7)}`;
-  await control("PUT", `/_sandbox/beds24/properties/${prop}/rooms/${room}`, { units, price });
+  await control("PUT", `/_sandbox/beds24/properties/${prop}/rooms/${room}`, {
+    units,
+    price,
+    ...(account ? { account } : {}),
+  });
   return { prop, room };
 }
 
@@ -91,7 +100,7 @@ describe("Beds24 authentication", () => {
       expectCreditHeaders(r);
     }
     // An OAuth bearer header is not Beds24's scheme.
-    const { token } = await newAccount();
+    const { token } = await beds24Account();
     const bearer = await call("GET", `${CALENDAR}?startDate=${day(1)}&endDate=${day(2)}`, {
       token,
     });
@@ -101,9 +110,9 @@ describe("Beds24 authentication", () => {
 
 describe("Beds24 calendar", () => {
   it("POST applies ranges; GET answers them range-compressed per room, only what is included", async () => {
-    const { token } = await newAccount();
-    const a = await newRoom(2, "100.00");
-    const b = await newRoom(1, "80.00");
+    const { token, account } = await beds24Account();
+    const a = await newRoom(2, "100.00", account);
+    const b = await newRoom(1, "80.00", account);
     const w = await post(token, [
       {
         roomId: Number(a.room),
@@ -165,8 +174,8 @@ describe("Beds24 calendar", () => {
   });
 
   it("bad input is 400 with a JSON error and nothing applied; an unknown room fails its item only", async () => {
-    const { token } = await newAccount();
-    const { prop, room } = await newRoom(3);
+    const { token, account } = await beds24Account();
+    const { prop, room } = await newRoom(3, "100.00", account);
     const roomId = Number(room);
     const bad: Array<[unknown, string]> = [
       [{ roomId, calendar: [] }, "not an array"],
@@ -209,8 +218,8 @@ describe("Beds24 calendar", () => {
 
 describe("Beds24 credits", () => {
   it("every answer carries the credit headers; a calendar POST costs 1 + 0.1 per room", async () => {
-    const { token, account } = await newAccount();
-    const { room } = await newRoom();
+    const { token, account } = await beds24Account();
+    const { room } = await newRoom(2, "100.00", account);
     const get = await call("GET", `${CALENDAR}?startDate=${day(1)}&endDate=${day(1)}`, {
       headers: { token },
     });
@@ -246,8 +255,8 @@ describe("Beds24 credits", () => {
   });
 
   it("with enforce_rate_limit on, the call after 100 credits is 429 with a JSON error and Retry-After", async () => {
-    const { token, account } = await newAccount();
-    const other = await newAccount();
+    const { token, account } = await beds24Account();
+    const other = await beds24Account();
     await control("POST", "/_sandbox/beds24/faults", { enforce_rate_limit: true });
     const statuses: number[] = [];
     let last: Reply | undefined;
@@ -274,7 +283,7 @@ describe("Beds24 credits", () => {
     // A POST that does not fit what is left is refused too; clearing the window lets it through.
     await control("DELETE", `/_sandbox/beds24/accounts/${account}/credits`);
     await control("POST", `/_sandbox/beds24/accounts/${account}/credits`, { spend: 99 });
-    const { room } = await newRoom();
+    const { room } = await newRoom(2, "100.00", account);
     const body = [{ roomId: Number(room), calendar: [{ from: day(1), to: day(1), numAvail: 0 }] }];
     expect((await post(token, body)).status).toBe(429);
     await control("DELETE", `/_sandbox/beds24/accounts/${account}/credits`);
@@ -291,7 +300,7 @@ describe("Beds24 credits", () => {
   });
 
   it("has the other simulators' switches and logs; reservations are not simulated", async () => {
-    const { token } = await newAccount();
+    const { token } = await beds24Account();
     await control("POST", "/_sandbox/beds24/faults", { rate_limit_next: 1, retry_after: 7 });
     const limited = await call("GET", `${CALENDAR}?startDate=${day(1)}&endDate=${day(1)}`, {
       headers: { token },

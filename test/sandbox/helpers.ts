@@ -57,18 +57,39 @@ export function uniqueDigits(length: number): string {
     .padStart(length, "1");
 }
 
-export async function airbnbToken(): Promise<string> {
+/** An access token of the host account the refresh token belongs to (default: `default`). */
+export async function airbnbToken(
+  refreshToken: string = env.AIRBNB_REFRESH_TOKEN,
+): Promise<string> {
   const r = await call("POST", "/airbnb/oauth2/token", {
     raw: new URLSearchParams({
       grant_type: "refresh_token",
       client_id: env.AIRBNB_CLIENT_ID,
       client_secret: env.AIRBNB_CLIENT_SECRET,
-      refresh_token: env.AIRBNB_REFRESH_TOKEN,
+      refresh_token: refreshToken,
     }).toString(),
     headers: { "content-type": "application/x-www-form-urlencoded" },
   });
   if (r.status !== 200) throw new Error(`airbnb token → ${r.status} ${r.text}`);
   return r.json.access_token as string;
+}
+
+/** A new Airbnb host account and an access token acting for it. */
+export async function airbnbHost(): Promise<{ account: string; token: string }> {
+  const { account, refresh_token } = await control("POST", "/_sandbox/airbnb/accounts", {});
+  return { account, token: await airbnbToken(refresh_token) };
+}
+
+/** A fresh Beds24 account (its own credits and properties) and its token, via an invite code. */
+export async function beds24Account(): Promise<{
+  account: string;
+  token: string;
+  refreshToken: string;
+}> {
+  const { code, account } = await control("POST", "/_sandbox/beds24/invite-codes", {});
+  const r = await call("GET", "/beds24/authentication/setup", { headers: { code } });
+  if (r.status !== 200) throw new Error(`beds24 setup → ${r.status} ${r.text}`);
+  return { account, token: r.json.token, refreshToken: r.json.refreshToken };
 }
 
 export async function bookingToken(): Promise<string> {

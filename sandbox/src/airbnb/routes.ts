@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env";
-import { apiGate, type PlatformProfile, requestLog, storeRawBody } from "../gate";
+import { apiGate, type PlatformProfile, requestLog } from "../gate";
 import { parseRange } from "../lib/dates";
 import { readOAuthParams, sleep } from "../lib/http";
 import { randomHex } from "../lib/random";
@@ -30,9 +30,14 @@ export const airbnb = new Hono<AppEnv>();
 
 airbnb.use("*", requestLog("airbnb"));
 
-/** OAuth 2.0 refresh-token grant (the authorization-code step happened when the host connected). */
+/**
+ * OAuth 2.0 refresh-token grant (the authorization-code step happened when the host connected).
+ * The client is the app (one id and secret); the refresh token names the host account, and the
+ * access token minted acts for that account only.
+ */
 airbnb.post("/oauth2/token", async (c) => {
-  const faults = await platformState(c.env, "airbnb").getFaults();
+  const stub = platformState(c.env, "airbnb");
+  const faults = await stub.getFaults();
   if (faults.latency_ms > 0) await sleep(faults.latency_ms);
   const p = await readOAuthParams(c.req.raw);
   c.header("Cache-Control", "no-store");
@@ -40,15 +45,16 @@ airbnb.post("/oauth2/token", async (c) => {
     return c.json({ error: "invalid_client" }, 401);
   }
   if (p.grant_type !== "refresh_token") return c.json({ error: "unsupported_grant_type" }, 400);
-  if (p.refresh_token !== c.env.AIRBNB_REFRESH_TOKEN)
-    return c.json({ error: "invalid_grant" }, 400);
+  const refreshToken = p.refresh_token ?? "";
+  const account = await stub.accountForRefreshToken(refreshToken, c.env.AIRBNB_REFRESH_TOKEN);
+  if (!account) return c.json({ error: "invalid_grant" }, 400);
   const token = randomHex(32);
-  await platformState(c.env, "airbnb").mintToken(token, p.client_id, TOKEN_TTL_S * 1000, null);
+  await stub.mintToken(token, account, TOKEN_TTL_S * 1000, null);
   return c.json({
     access_token: token,
     token_type: "bearer",
     expires_in: TOKEN_TTL_S,
-    refresh_token: c.env.AIRBNB_REFRESH_TOKEN,
+    refresh_token: refreshToken,
   });
 });
 
@@ -56,16 +62,49 @@ airbnb.use("/v2/*", apiGate(airbnbProfile));
 
 const notFound = { error: "not_found" } as const;
 
+/** Every listing-scoped call: 404 for an unknown listing, 403 for another host's. */
+airbnb.use("/v2/listings/:listing_id/*", async (c, next) => {
+  const id = c.req.param("listing_id");
+  const access = await platformState(c.env, "airbnb").propertyAccess(id, c.get("account") ?? "");
+  if (access === "not_found") return c.json(notFound, 404);
+  if (access === "forbidden") {
+    return c.json(
+      { error: "forbidden", message: `listing ${id} is not managed by this account` },
+      403,
+    );
+  }
+  return next();
+});
+
 airbnb.get("/v2/reservations/:code", async (c) => {
-  const row = await platformState(c.env, "airbnb").getReservation(c.req.param("code"));
-  return row ? c.json({ reservation: airbnbReservation(row) }) : c.json(notFound, 404);
+  const code = c.req.param("code");
+  const found = await platformState(c.env, "airbnb").reservationFor(code, c.get("account") ?? "");
+  if (found.access === "ok") return c.json({ reservation: airbnbReservation(found.reservation) });
+  if (found.access === "not_found") return c.json(notFound, 404);
+  return c.json(
+    { error: "forbidden", message: `reservation ${code} is not managed by this account` },
+    403,
+  );
+});
+
+/** The listing as its host's token sees it (the proof that this account may write it). */
+airbnb.get("/v2/listings/:listing_id", async (c) => {
+  const id = c.req.param("listing_id");
+  const unit = await platformState(c.env, "airbnb").getUnit(id, id);
+  if (!unit) return c.json(notFound, 404);
+  return c.json({
+    listing: {
+      id,
+      account_id: c.get("account"),
+      nightly_price: unit.price,
+      currency: unit.currency,
+    },
+  });
 });
 
 airbnb.get("/v2/listings/:listing_id/reservations", async (c) => {
   const id = c.req.param("listing_id");
-  const stub = platformState(c.env, "airbnb");
-  if (!(await stub.getUnit(id, id))) return c.json(notFound, 404);
-  const rows = await stub.listReservations(id, id);
+  const rows = await platformState(c.env, "airbnb").listReservations(id, id);
   return c.json({ reservations: rows.map(airbnbReservation) });
 });
 
@@ -99,7 +138,6 @@ function calendarWrite(kind: OperationKind) {
     const id = c.req.param("listing_id")!;
     const stub = platformState(c.env, "airbnb");
     const raw = await c.req.text();
-    await storeRawBody(c, "airbnb", raw);
     let body: unknown;
     try {
       body = JSON.parse(raw);

@@ -16,6 +16,7 @@ const digits = z.string().regex(/^[1-9]\d{0,9}$/, "Beds24 ids are integers of 1-
 const account = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 letters, digits, _ or -");
 
 export const beds24RoomBody = z.strictObject({
+  account: account.optional(),
   units: z.number().int().min(0).max(999).optional(),
   price: z
     .union([z.string().regex(/^\d{1,7}(\.\d{1,2})?$/), z.number().nonnegative()])
@@ -30,7 +31,11 @@ export const beds24RoomBody = z.strictObject({
 export const inviteCodeBody = z.strictObject({ account: account.optional() });
 export const spendBody = z.strictObject({ spend: z.number().positive().max(1000) });
 
-/** Create or update a room of a property; room ids are unique across properties, as in Beds24. */
+/**
+ * Create or update a room of a property. Room ids are unique across properties and a property
+ * belongs to one account, as in Beds24: either conflict is a 409. A new property takes `account`
+ * (default: the account BEDS24_REFRESH_TOKEN belongs to).
+ */
 beds24Control.put("/properties/:prop_id/rooms/:room_id", async (c) => {
   const prop = c.req.param("prop_id");
   const room = c.req.param("room_id");
@@ -39,21 +44,17 @@ beds24Control.put("/properties/:prop_id/rooms/:room_id", async (c) => {
   }
   const body = await readBody(c, beds24RoomBody);
   if (!body.ok) return body.response;
-  const existing = await state(c).beds24Room(room);
-  if (existing && existing.property_id !== prop) {
-    return c.json(
-      { error: "conflict", message: `room ${room} belongs to property ${existing.property_id}` },
-      409,
-    );
-  }
-  const unit = await state(c).upsertUnit(prop, room, body.data);
+  const { account: owner, ...patch } = body.data;
+  const put = await state(c).beds24PutRoom(prop, room, patch, owner);
+  if (!put.ok) return c.json({ error: "conflict", message: put.message }, 409);
   return c.json({
     room: {
       property_id: prop,
       room_id: room,
-      units: unit.units,
-      price: unit.price,
-      currency: unit.currency,
+      account: put.account,
+      units: put.room.units,
+      price: put.room.price,
+      currency: put.room.currency,
     },
   });
 });

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env";
-import { requestLog, storeRawBody } from "../gate";
+import { requestLog } from "../gate";
 import { parseRange } from "../lib/dates";
 import { sleep } from "../lib/http";
 import { type Credits } from "../state/beds24-store";
@@ -93,12 +93,17 @@ beds24.use("*", async (c, next) => {
     }
     cost = calendarPostCostTenths(body);
   }
-  const decision = await state(c).beds24Gate(c.req.header("token") ?? null, cost);
+  const decision = await state(c).beds24Gate(
+    c.req.header("token") ?? null,
+    cost,
+    new URL(c.req.url).pathname,
+  );
   if (decision.latency_ms > 0) await sleep(decision.latency_ms);
   creditHeaders(c, decision.credits);
   const outcome = decision.outcome;
   switch (outcome.type) {
     case "ok":
+      c.set("account", outcome.client_id);
       return next();
     case "unauthorized":
       return fail(c, 401, "Token is missing, invalid or expired");
@@ -124,7 +129,6 @@ beds24.use("*", async (c, next) => {
 
 beds24.post("/inventory/rooms/calendar", async (c) => {
   const raw = await c.req.text();
-  await storeRawBody(c, "beds24", raw);
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -137,11 +141,13 @@ beds24.post("/inventory/rooms/calendar", async (c) => {
     return fail(c, 400, `${first?.path.join(".") || "body"}: ${first?.message ?? "invalid"}`);
   }
   const stub = state(c);
+  const account = c.get("account") ?? "";
   const results = [];
   for (const item of parsed.data) {
-    const room = await stub.beds24Room(String(item.roomId));
+    const room = await stub.beds24Room(String(item.roomId), account);
     if (!room) {
-      // Per item, as Beds24 answers: the other rooms of the request are still applied.
+      // Per item, as Beds24 answers: the other rooms of the request are still applied. Another
+      // account's room is refused exactly like an unknown one.
       results.push({
         success: false,
         errors: [{ field: "roomId", message: `room ${item.roomId} not found` }],
@@ -191,9 +197,11 @@ beds24.get("/inventory/rooms/calendar", async (c) => {
   const withAvail = c.req.query("includeNumAvail") === "true";
   const withPrices = c.req.query("includePrices") === "true";
   const stub = state(c);
+  const account = c.get("account") ?? "";
+  // Only the token's account's rooms: another account's room id reads as unknown (left out).
   const rooms = ids.length
-    ? (await Promise.all(ids.map((id) => stub.beds24Room(id)))).filter((r) => r !== null)
-    : await stub.beds24Rooms();
+    ? (await Promise.all(ids.map((id) => stub.beds24Room(id, account)))).filter((r) => r !== null)
+    : await stub.beds24Rooms(account);
   const data = [];
   for (const room of rooms) {
     const days =
@@ -218,6 +226,43 @@ beds24.get("/inventory/rooms/calendar", async (c) => {
     });
   }
   return c.json({ success: true, type: "calendar", count: data.length, data });
+});
+
+// ---- properties ----
+
+/**
+ * The token's account's properties (optionally only the `id`s asked for), with their room types
+ * when `includeAllRooms=true`. Another account's or an unknown property is simply absent.
+ */
+beds24.get("/properties", async (c) => {
+  const ids = c.req.queries("id") ?? [];
+  const bad = ids.find((id) => !/^[1-9]\d{0,9}$/.test(id));
+  if (bad !== undefined) return fail(c, 400, `id must be numeric (got "${bad}")`);
+  const withRooms = c.req.query("includeAllRooms") === "true";
+  const properties = await state(c).beds24Properties(
+    c.get("account") ?? "",
+    ids.length ? ids : null,
+  );
+  const data = properties.map((p) => ({
+    id: Number(p.id),
+    name: `Property ${p.id}`,
+    ...(withRooms
+      ? {
+          roomTypes: p.rooms.map((r) => ({
+            id: Number(r.unit_id),
+            name: `Room ${r.unit_id}`,
+            qty: r.units,
+          })),
+        }
+      : {}),
+  }));
+  return c.json({
+    success: true,
+    type: "property",
+    count: data.length,
+    pages: { nextPageExists: false, nextPageLink: null },
+    data,
+  });
 });
 
 beds24.all("*", (c) => fail(c, 404, "not found"));

@@ -1,13 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env";
-import {
-  type ApiErrorKind,
-  apiGate,
-  type PlatformProfile,
-  requestLog,
-  storeRawBody,
-} from "../gate";
+import { type ApiErrorKind, apiGate, type PlatformProfile, requestLog } from "../gate";
 import { isoTime } from "../lib/dates";
 import { readOAuthParams, sleep } from "../lib/http";
 import { platformState } from "../state/platform-state";
@@ -15,6 +9,7 @@ import type { ReservationRow } from "../state/types";
 import { type AriValidation, validateAvailNotif, validateRateAmountNotif } from "./ari";
 import { mintJwt } from "./jwt";
 import { RES_STATUS } from "./reservation-json";
+import { buildBxmlError, buildRoomRates, parseRoomRatesRequest } from "./roomrates";
 import {
   parseOtaRequest,
   readAcknowledgement,
@@ -62,11 +57,21 @@ function otaErrors(c: Context<AppEnv>, errors: OtaError[], status = 200, echoTok
   );
 }
 
+/** Endpoints under /hotels/xml/ speak Booking.com's own XML, with `<error>` bodies. */
+const isBxml = (c: Context<AppEnv>) => new URL(c.req.url).pathname.includes("/hotels/xml/");
+
+function bxmlError(c: Context<AppEnv>, status: number, message: string): Response {
+  return xml(c, buildBxmlError(status, message), status);
+}
+
 export const bookingProfile: PlatformProfile = {
   name: "booking_com",
   // Seeds and PROTOCOLS.md: 20 requests per minute per connection.
   rateLimit: { limit: 20, windowMs: 60_000 },
-  error: (c, kind, status, message) => otaErrors(c, [{ ...GATE_ERRORS[kind], message }], status),
+  error: (c, kind, status, message) =>
+    isBxml(c)
+      ? bxmlError(c, status, message)
+      : otaErrors(c, [{ ...GATE_ERRORS[kind], message }], status),
 };
 
 export const bookingCom = new Hono<AppEnv>();
@@ -104,13 +109,13 @@ bookingCom.post("/oauth/token", async (c) => {
 });
 
 bookingCom.use("/ota/*", apiGate(bookingProfile));
+bookingCom.use("/hotels/xml/*", apiGate(bookingProfile));
 
 const isXml = (type: string | undefined) => !!type && /[/+]xml\b/i.test(type);
 
-/** Read, record and parse an OTA request; answers the protocol errors (HTTP 400/415) itself. */
+/** Read and parse an OTA request; answers the protocol errors (HTTP 400/415) itself. */
 async function readOta(c: Context<AppEnv>, root: string) {
   const raw = await c.req.text();
-  await storeRawBody(c, "booking_com", raw);
   if (!isXml(c.req.header("content-type"))) {
     const error = {
       type: 7,
@@ -133,13 +138,18 @@ async function ariEndpoint(
   const { root: node, echoToken } = read.parsed;
   const stub = platformState(c.env, "booking_com");
   const now = Date.now();
+  // A hotel that has not authorised the channel is refused as an unknown one (no rooms).
+  const rooms = async (hotelId: string | undefined) => {
+    const hotel = await stub.bookingHotel(hotelId ?? "");
+    return hotel?.authorised ? hotel.rooms : [];
+  };
   let result: AriValidation;
   if (root === "OTA_HotelAvailNotifRQ") {
     const req = readAvailNotif(node);
-    result = validateAvailNotif(req, await stub.listUnits(req.hotelCode ?? ""), now);
+    result = validateAvailNotif(req, await rooms(req.hotelCode), now);
   } else {
     const req = readRateAmountNotif(node);
-    result = validateRateAmountNotif(req, await stub.listUnits(req.hotelCode ?? ""), now);
+    result = validateRateAmountNotif(req, await rooms(req.hotelCode), now);
   }
   // Business errors answer HTTP 200 with <Errors>, as Booking.com does.
   if (!result.ok) return otaErrors(c, result.errors, 200, echoToken);
@@ -176,7 +186,7 @@ function toResNotif(r: ReservationRow): ResNotifReservation {
 bookingCom.get("/ota/OTA_HotelResNotif", async (c) => {
   const hotelId = c.req.query("hotel_id") || null;
   const stub = platformState(c.env, "booking_com");
-  if (hotelId && (await stub.listUnits(hotelId)).length === 0) {
+  if (hotelId && !(await stub.bookingHotel(hotelId))?.authorised) {
     const error = {
       type: 6,
       code: "497",
@@ -218,6 +228,22 @@ bookingCom.post("/ota/OTA_HotelResNotifRS", async (c) => {
     message: `${r.id}: ${r.reason}`,
   }));
   return xml(c, buildOtaSuccess("OTA_HotelResNotifRS", { timestamp, echoToken, warnings }));
+});
+
+/**
+ * The rooms and rate plans of a hotel that authorised the channel. An unknown hotel and one that
+ * has not authorised it answer the same 403: Booking.com does not tell them apart.
+ */
+bookingCom.post("/hotels/xml/roomrates", async (c) => {
+  const raw = await c.req.text();
+  if (!isXml(c.req.header("content-type"))) {
+    return bxmlError(c, 415, "Content-Type must be application/xml");
+  }
+  const req = parseRoomRatesRequest(raw);
+  if (!req.ok) return bxmlError(c, 400, req.message);
+  const hotel = await platformState(c.env, "booking_com").bookingHotel(req.hotelId);
+  if (!hotel?.authorised) return bxmlError(c, 403, `Access denied for hotel ${req.hotelId}`);
+  return xml(c, buildRoomRates(hotel.rooms));
 });
 
 bookingCom.all("*", (c) =>

@@ -1,6 +1,8 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { airbnbControl } from "../airbnb/control";
 import { beds24Control } from "../beds24/control";
+import { bookingControl } from "../booking-com/control";
 import { invalid, readBody } from "./body";
 import { parseRange } from "../lib/dates";
 import { clampLimit } from "../lib/http";
@@ -16,14 +18,7 @@ import {
 } from "../state/types";
 import { type DeliveryMode, emit, flush, parseDeliveryMode } from "../webhooks";
 import { airbnbBooking, bookingComBooking, GUEST_SIDE } from "./reservations";
-import {
-  airbnbReservationBody,
-  bookingReservationBody,
-  faultsBody,
-  listingBody,
-  modifyBody,
-  roomBody,
-} from "./schemas";
+import { airbnbReservationBody, bookingReservationBody, faultsBody, modifyBody } from "./schemas";
 
 type Ctx = Context<AppEnv>;
 
@@ -39,43 +34,6 @@ control.post("/reset", async (c) => {
   const targets = only ? [only] : PLATFORMS;
   await Promise.all(targets.map((p) => platformState(c.env, p).reset()));
   return c.json({ ok: true, reset: targets });
-});
-
-// ---- listings and rooms ----
-
-control.put("/airbnb/listings/:listing_id", async (c) => {
-  const id = c.req.param("listing_id");
-  if (!/^\d{1,20}$/.test(id)) return invalid(c, "Airbnb listing ids are numeric");
-  const body = await readBody(c, listingBody);
-  if (!body.ok) return body.response;
-  const unit = await platformState(c.env, "airbnb").upsertUnit(id, id, {
-    price: body.data.nightly_price,
-    currency: body.data.currency,
-  });
-  return c.json({
-    listing: { listing_id: id, nightly_price: unit.price, currency: unit.currency },
-  });
-});
-
-control.put("/booking_com/hotels/:hotel_id/rooms/:room_id", async (c) => {
-  const hotel = c.req.param("hotel_id");
-  const room = c.req.param("room_id");
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(hotel) || !/^[A-Za-z0-9_-]{1,32}$/.test(room)) {
-    return invalid(c, "hotel and room ids must be 1-32 letters, digits, _ or -");
-  }
-  const body = await readBody(c, roomBody);
-  if (!body.ok) return body.response;
-  const unit = await platformState(c.env, "booking_com").upsertUnit(hotel, room, body.data);
-  return c.json({
-    room: {
-      hotel_id: hotel,
-      room_id: room,
-      units: unit.units,
-      rate_plan_id: unit.rate_plan_id,
-      price: unit.price,
-      currency: unit.currency,
-    },
-  });
 });
 
 // ---- calendars as the platform shows them (propagation measurements) ----
@@ -118,7 +76,10 @@ control.get("/beds24/properties/:prop/rooms/:room/calendar", (c) =>
   calendar(c, "beds24", c.req.param("prop"), c.req.param("room")),
 );
 
-// Beds24 rooms, invite codes and credits (before the generic per-platform routes).
+// Each simulator's own routes: accounts, listings, hotels, rooms, invite codes, credits (before
+// the generic per-platform routes).
+control.route("/airbnb", airbnbControl);
+control.route("/booking_com", bookingControl);
 control.route("/beds24", beds24Control);
 
 // ---- per platform: guests, faults, webhooks, logs ----
@@ -237,9 +198,17 @@ perPlatform.get("/requests", async (c) => {
   return c.json({ requests: await platformState(c.env, c.get("platform")).requests(limit) });
 });
 
+/** Without `after`: the newest `limit` bodies; with it, the next page after that id. */
 perPlatform.get("/received", async (c) => {
-  const limit = clampLimit(c.req.query("limit"), 200, 200);
-  return c.json({ received: await platformState(c.env, c.get("platform")).received(limit) });
+  const rawAfter = c.req.query("after");
+  if (rawAfter !== undefined && !/^\d{1,15}$/.test(rawAfter)) {
+    return invalid(c, "after must be a received id (a non-negative integer)");
+  }
+  const query = {
+    after: rawAfter === undefined ? null : Number(rawAfter),
+    limit: clampLimit(c.req.query("limit"), 200, 1000),
+  };
+  return c.json({ received: await platformState(c.env, c.get("platform")).received(query) });
 });
 
 control.route("/:platform", perPlatform);

@@ -11,10 +11,16 @@ const guests = z.number().int().min(1).max(99);
 /** Ids travel in URLs and in OTA attributes limited to 32 characters. */
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 letters, digits, _ or -");
 
+/** Account names (Airbnb hosts, Beds24 accounts) travel in URLs too. */
+export const accountName = id;
+
 export const listingBody = z.strictObject({
   nightly_price: money.optional(),
   currency: currency.optional(),
+  account: accountName.optional(),
 });
+
+export const accountBody = z.strictObject({ account: accountName.optional() });
 
 export const roomBody = z.strictObject({
   units: z.number().int().min(0).max(999).optional(),
@@ -22,6 +28,8 @@ export const roomBody = z.strictObject({
   price: money.optional(),
   currency: currency.optional(),
 });
+
+export const hotelBody = z.strictObject({ authorised: z.boolean().optional() });
 
 const stay = {
   start_date: isoDate,
@@ -79,6 +87,7 @@ export const faultsBody = z.strictObject({
   timeout_next: z.number().int().min(0).optional(),
   timeout_ms: z.number().int().min(0).max(60_000).optional(),
   fail_rate: z.number().min(0).max(1).optional(),
+  fault_path: z.string().max(200).optional(),
   duplicate_webhooks: z.boolean().optional(),
   reorder_webhooks: z.boolean().optional(),
   enforce_rate_limit: z.boolean().optional(),

@@ -126,3 +126,10 @@ export function attribute(node: XmlNode | undefined, name: string): string | und
   const value = node?.[`${ATTR}${name}`];
   return typeof value === "string" ? value : undefined;
 }
+
+/** The character data directly inside an element, trimmed ("" for an empty element). */
+export function textContent(node: XmlNode | undefined): string | undefined {
+  if (!node) return undefined;
+  const text = node[TEXT];
+  return typeof text === "string" ? text.trim() : "";
+}

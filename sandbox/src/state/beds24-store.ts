@@ -1,6 +1,14 @@
 import { randomHex } from "../lib/random";
+import {
+  accountForRefreshToken,
+  ownedUnits,
+  propertyRecord,
+  putProperty,
+  storeRefreshToken,
+} from "./account-store";
+import { upsertUnit } from "./calendar-store";
 import { injectedFault, readFaults, storeToken, tokenClient } from "./ops-store";
-import type { GateDecision, UnitRow } from "./types";
+import type { GateDecision, UnitPatch, UnitRow } from "./types";
 
 /**
  * Beds24's accounts, tokens and credits (PROTOCOLS.md, "Beds24 (API v2, JSON)").
@@ -22,8 +30,6 @@ import type { GateDecision, UnitRow } from "./types";
 export const CREDIT_LIMIT = 100;
 export const CREDIT_WINDOW_MS = 300_000;
 export const ACCESS_TOKEN_TTL_S = 86_400;
-/** The account the configured refresh token (BEDS24_REFRESH_TOKEN) belongs to. */
-export const DEFAULT_ACCOUNT = "default";
 
 export interface Credits {
   /** What this answer charged. */
@@ -106,6 +112,7 @@ export function beds24Gate(
   token: string | null,
   costTenths: number,
   now: number,
+  path: string,
 ): Beds24Decision {
   const account = token ? tokenClient(sql, token, now) : null;
   const view = (cost = 0): Credits => {
@@ -113,7 +120,7 @@ export function beds24Gate(
     const { remaining, resets_in } = creditView(sql, account, now);
     return { cost: cost / 10, remaining, resets_in };
   };
-  const fault = injectedFault(sql);
+  const fault = injectedFault(sql, path);
   if (fault) return { ...fault, account, credits: view() };
   const latency = readFaults(sql).latency_ms;
   if (!account) {
@@ -184,7 +191,7 @@ export function redeemInviteCode(
   if (!row) return null;
   sql.exec("UPDATE invite_codes SET used = 1 WHERE code = ?", code);
   const refreshToken = `b24r_${randomHex(24)}`;
-  sql.exec("INSERT INTO refresh_tokens (token, account) VALUES (?, ?)", refreshToken, row.account);
+  storeRefreshToken(sql, row.account, refreshToken);
   return { ...mintAccessToken(sql, row.account, now), refreshToken };
 }
 
@@ -195,15 +202,7 @@ export function refreshAccessToken(
   configured: string | undefined,
   now: number,
 ): Grant | null {
-  const account =
-    configured && refreshToken === configured
-      ? DEFAULT_ACCOUNT
-      : (sql
-          .exec<{ account: string }>(
-            "SELECT account FROM refresh_tokens WHERE token = ?",
-            refreshToken,
-          )
-          .toArray()[0]?.account ?? null);
+  const account = accountForRefreshToken(sql, refreshToken, configured);
   return account ? mintAccessToken(sql, account, now) : null;
 }
 
@@ -229,7 +228,7 @@ export function tokenDetails(
   };
 }
 
-// ---- rooms ----
+// ---- properties and rooms ----
 
 /** Beds24 room ids are unique across properties, so a room is found by its id alone. */
 export function roomById(sql: SqlStorage, roomId: string): UnitRow | null {
@@ -240,8 +239,55 @@ export function roomById(sql: SqlStorage, roomId: string): UnitRow | null {
   );
 }
 
-export function allRooms(sql: SqlStorage): UnitRow[] {
-  return sql
-    .exec("SELECT * FROM units ORDER BY property_id, unit_id")
-    .toArray() as unknown as UnitRow[];
+/** A room as an account's token sees it: another account's room is as absent as an unknown one. */
+export function ownedRoom(sql: SqlStorage, roomId: string, account: string): UnitRow | null {
+  const room = roomById(sql, roomId);
+  return room && propertyRecord(sql, room.property_id)?.account === account ? room : null;
+}
+
+export interface Beds24Property {
+  id: string;
+  account: string;
+  rooms: UnitRow[];
+}
+
+/** The account's properties (only those named when `ids` is given), by id. */
+export function accountProperties(
+  sql: SqlStorage,
+  account: string,
+  ids: readonly string[] | null,
+): Beds24Property[] {
+  const byId = new Map<string, Beds24Property>();
+  for (const room of ownedUnits(sql, account, ids)) {
+    const p = byId.get(room.property_id) ?? { id: room.property_id, account, rooms: [] };
+    p.rooms.push(room);
+    byId.set(room.property_id, p);
+  }
+  return [...byId.values()].sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+export type PutRoomResult =
+  { ok: true; room: UnitRow; account: string } | { ok: false; message: string };
+
+/**
+ * Create or update a room. A room id names one room across properties, and a property belongs
+ * to one account: a room cannot move to another property, nor a property to another account.
+ */
+export function putRoom(
+  sql: SqlStorage,
+  propId: string,
+  roomId: string,
+  patch: UnitPatch,
+  account: string | undefined,
+): PutRoomResult {
+  const existing = roomById(sql, roomId);
+  if (existing && existing.property_id !== propId) {
+    return { ok: false, message: `room ${roomId} belongs to property ${existing.property_id}` };
+  }
+  const owner = propertyRecord(sql, propId)?.account;
+  if (owner && account && owner !== account) {
+    return { ok: false, message: `property ${propId} belongs to account ${owner}` };
+  }
+  const record = owner ? { account: owner } : putProperty(sql, propId, { account });
+  return { ok: true, room: upsertUnit(sql, propId, roomId, patch), account: record.account };
 }

@@ -5,8 +5,10 @@ import {
   type GateDecision,
   type HeldDelivery,
   type IdempotentResult,
+  type NewReceivedBody,
   type RateWindow,
   type ReceivedBody,
+  type ReceivedQuery,
   type RequestLogEntry,
 } from "./types";
 
@@ -84,11 +86,13 @@ export function tokenClient(sql: SqlStorage, token: string, now: number): string
 
 /**
  * The injected fault that answers this call, if any (consuming its counter); null to go on.
- * Precedence: timeout, fail_next, rate_limit_next, fail_rate.
+ * Precedence: timeout, fail_next, rate_limit_next, fail_rate. With `fault_path` set, only calls
+ * whose path contains it are answered by a fault (one endpoint fails, the others work).
  */
-export function injectedFault(sql: SqlStorage): GateDecision | null {
+export function injectedFault(sql: SqlStorage, path: string): GateDecision | null {
   const f = readFaults(sql);
   const latency = f.latency_ms;
+  if (f.fault_path !== "" && !path.includes(f.fault_path)) return null;
   if (f.timeout_next > 0) {
     writeFaults(sql, { ...f, timeout_next: f.timeout_next - 1 });
     return {
@@ -125,8 +129,9 @@ export function gate(
   token: string | null,
   rate: RateWindow,
   now: number,
+  path: string,
 ): GateDecision {
-  const fault = injectedFault(sql);
+  const fault = injectedFault(sql, path);
   if (fault) return fault;
   const f = readFaults(sql);
   const latency = f.latency_ms;
@@ -168,29 +173,42 @@ export function listRequests(sql: SqlStorage, limit: number): RequestLogEntry[] 
     .toArray() as unknown as RequestLogEntry[];
 }
 
-export function storeReceived(sql: SqlStorage, e: ReceivedBody): void {
+export function storeReceived(sql: SqlStorage, e: NewReceivedBody): void {
   sql.exec(
-    "INSERT INTO received (at, method, path, content_type, body) VALUES (?, ?, ?, ?, ?)",
+    `INSERT INTO received_bodies
+       (at, method, path, content_type, body, status, fault, idempotency_key)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     e.at,
     e.method,
     e.path,
     e.content_type,
     e.body,
+    e.status,
+    e.fault,
+    e.idempotency_key,
   );
   sql.exec(
-    "DELETE FROM received WHERE id <= (SELECT MAX(id) FROM received) - ?",
+    "DELETE FROM received_bodies WHERE id <= (SELECT MAX(id) FROM received_bodies) - ?",
     RECEIVED_LOG_SIZE,
   );
 }
 
-export function listReceived(sql: SqlStorage, limit: number): ReceivedBody[] {
-  return sql
-    .exec(
-      `SELECT at, method, path, content_type, body FROM
-         (SELECT * FROM received ORDER BY id DESC LIMIT ?) ORDER BY id ASC`,
-      limit,
-    )
-    .toArray() as unknown as ReceivedBody[];
+const RECEIVED_COLUMNS = "id, at, method, path, content_type, body, status, fault, idempotency_key";
+
+export function listReceived(sql: SqlStorage, q: ReceivedQuery): ReceivedBody[] {
+  const cursor =
+    q.after === null
+      ? sql.exec(
+          `SELECT ${RECEIVED_COLUMNS} FROM
+             (SELECT * FROM received_bodies ORDER BY id DESC LIMIT ?) ORDER BY id ASC`,
+          q.limit,
+        )
+      : sql.exec(
+          `SELECT ${RECEIVED_COLUMNS} FROM received_bodies WHERE id > ? ORDER BY id ASC LIMIT ?`,
+          q.after,
+          q.limit,
+        );
+  return cursor.toArray() as unknown as ReceivedBody[];
 }
 
 // ---- held (reordered) webhook deliveries ----

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import * as accounts from "./account-store";
 import * as beds24 from "./beds24-store";
 import {
   type DayView,
@@ -27,10 +28,12 @@ import {
   type GateDecision,
   type HeldDelivery,
   type InventoryModel,
+  type NewReceivedBody,
   type NewReservation,
   type PlatformName,
   type RateWindow,
   type ReceivedBody,
+  type ReceivedQuery,
   type RequestLogEntry,
   type ReservationChange,
   type ReservationResult,
@@ -75,8 +78,8 @@ export class PlatformState extends DurableObject<Env> {
     return ops.writeFaults(this.sql, { ...DEFAULT_FAULTS });
   }
 
-  gate(token: string | null, rate: RateWindow): GateDecision {
-    return ops.gate(this.sql, token, rate, Date.now());
+  gate(token: string | null, rate: RateWindow, path: string): GateDecision {
+    return ops.gate(this.sql, token, rate, Date.now(), path);
   }
 
   // ---- OAuth ----
@@ -99,20 +102,18 @@ export class PlatformState extends DurableObject<Env> {
 
   // ---- logs ----
 
-  logRequest(entry: RequestLogEntry): void {
+  /** One platform call: its request-log entry and, when it carried one, its raw body. */
+  logRequest(entry: RequestLogEntry, received: NewReceivedBody | null = null): void {
     ops.logRequest(this.sql, entry);
+    if (received) ops.storeReceived(this.sql, received);
   }
 
   requests(limit: number): RequestLogEntry[] {
     return ops.listRequests(this.sql, limit);
   }
 
-  storeReceived(entry: ReceivedBody): void {
-    ops.storeReceived(this.sql, entry);
-  }
-
-  received(limit: number): ReceivedBody[] {
-    return ops.listReceived(this.sql, limit);
+  received(query: ReceivedQuery): ReceivedBody[] {
+    return ops.listReceived(this.sql, query);
   }
 
   // ---- webhooks held back by reorder_webhooks ----
@@ -199,10 +200,64 @@ export class PlatformState extends DurableObject<Env> {
     return { kind: "applied", status: 200, body };
   }
 
+  // ---- accounts and ownership ----
+
+  createAccount(name: string | null, configured: string | undefined) {
+    return accounts.createAccount(this.sql, name, configured);
+  }
+
+  accountForRefreshToken(token: string, configured: string | undefined): string | null {
+    return accounts.accountForRefreshToken(this.sql, token, configured);
+  }
+
+  propertyAccess(propertyId: string, account: string): accounts.Access {
+    return accounts.propertyAccess(this.sql, propertyId, account);
+  }
+
+  /** A reservation as `account` may see it: its listing/property must be the account's. */
+  reservationFor(
+    id: string,
+    account: string,
+  ): { access: "ok"; reservation: ReservationRow } | { access: "not_found" | "forbidden" } {
+    const reservation = getReservation(this.sql, id);
+    if (!reservation) return { access: "not_found" };
+    const access = accounts.propertyAccess(this.sql, reservation.property_id, account);
+    return access === "ok" ? { access, reservation } : { access: "forbidden" };
+  }
+
+  /**
+   * Create or update an Airbnb listing (its own property). Creating takes `account` or the
+   * default; naming another account for an existing listing transfers it to that host.
+   */
+  airbnbPutListing(
+    id: string,
+    patch: UnitPatch,
+    account: string | undefined,
+    configured: string | undefined,
+  ): { ok: true; unit: UnitRow; account: string } | { ok: false } {
+    if (account && !accounts.accountRefreshToken(this.sql, account, configured)) {
+      return { ok: false };
+    }
+    const unit = upsertUnit(this.sql, id, id, patch);
+    const record = accounts.putProperty(this.sql, id, account ? { account } : {});
+    return { ok: true, unit, account: record.account };
+  }
+
+  /** A Booking.com hotel, or null when neither a record nor a room of it exists. */
+  bookingHotel(hotelId: string): { authorised: boolean; rooms: UnitRow[] } | null {
+    const record = accounts.propertyRecord(this.sql, hotelId);
+    return record ? { authorised: record.authorised, rooms: listUnits(this.sql, hotelId) } : null;
+  }
+
+  bookingPutHotel(hotelId: string, authorised: boolean | undefined) {
+    const record = accounts.putProperty(this.sql, hotelId, { authorised });
+    return { authorised: record.authorised, rooms: listUnits(this.sql, hotelId) };
+  }
+
   // ---- Beds24: accounts, tokens, credits, rooms ----
 
-  beds24Gate(token: string | null, costTenths: number): beds24.Beds24Decision {
-    return beds24.beds24Gate(this.sql, token, costTenths, Date.now());
+  beds24Gate(token: string | null, costTenths: number, path: string): beds24.Beds24Decision {
+    return beds24.beds24Gate(this.sql, token, costTenths, Date.now(), path);
   }
 
   beds24InviteCode(account: string): string {
@@ -238,12 +293,26 @@ export class PlatformState extends DurableObject<Env> {
     return beds24.creditView(this.sql, account, Date.now());
   }
 
-  beds24Room(roomId: string): UnitRow | null {
-    return beds24.roomById(this.sql, roomId);
+  beds24PutRoom(
+    propId: string,
+    roomId: string,
+    patch: UnitPatch,
+    account: string | undefined,
+  ): beds24.PutRoomResult {
+    return beds24.putRoom(this.sql, propId, roomId, patch, account);
   }
 
-  beds24Rooms(): UnitRow[] {
-    return beds24.allRooms(this.sql);
+  /** The room, if it exists and belongs to the account. */
+  beds24Room(roomId: string, account: string): UnitRow | null {
+    return beds24.ownedRoom(this.sql, roomId, account);
+  }
+
+  beds24Rooms(account: string): UnitRow[] {
+    return accounts.ownedUnits(this.sql, account);
+  }
+
+  beds24Properties(account: string, ids: string[] | null): beds24.Beds24Property[] {
+    return beds24.accountProperties(this.sql, account, ids);
   }
 
   // ---- reservations ----

@@ -163,15 +163,20 @@ export function cancelReservation(
   return { ok: true, reservation: getReservation(sql, id)!, calendar_open: open };
 }
 
+/** Hotels that withdrew the channel's authorisation: their reservations are not served. */
+const UNAUTHORISED = "SELECT property_id FROM properties WHERE authorised = 0";
+
 /**
- * Booking.com pull: every reservation whose current revision is not acknowledged. The revision
- * handed out is remembered, so an acknowledgement covers only what the client has actually seen.
+ * Booking.com pull: every reservation whose current revision is not acknowledged, of authorised
+ * hotels only. The revision handed out is remembered, so an acknowledgement covers only what the
+ * client has actually seen.
  */
 export function pullPending(sql: SqlStorage, propertyId: string | null): ReservationRow[] {
   const rows = sql
     .exec(
       `SELECT * FROM reservations
        WHERE (?1 IS NULL OR property_id = ?1) AND (acked_at IS NULL OR acked_at < modified_at)
+         AND property_id NOT IN (${UNAUTHORISED})
        ORDER BY modified_at, id`,
       propertyId,
     )
@@ -190,9 +195,16 @@ export interface AckResult {
 
 export function acknowledge(sql: SqlStorage, ids: string[]): AckResult {
   const result: AckResult = { acknowledged: [], refused: [] };
+  const unauthorised = new Set(
+    sql
+      .exec<{ property_id: string }>(UNAUTHORISED)
+      .toArray()
+      .map((r) => r.property_id),
+  );
   for (const id of ids) {
     const row = getReservation(sql, id);
-    if (!row) {
+    // A reservation of a hotel that withdrew the authorisation is as unknown as a missing one.
+    if (!row || unauthorised.has(row.property_id)) {
       result.refused.push({ id, reason: "unknown reservation" });
     } else if (row.served_at === null) {
       result.refused.push({ id, reason: "reservation was never retrieved" });

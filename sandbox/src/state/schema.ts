@@ -64,14 +64,19 @@ CREATE TABLE IF NOT EXISTS requests (
   idempotency_key TEXT,
   fault TEXT
 );
-CREATE TABLE IF NOT EXISTS received (
+CREATE TABLE IF NOT EXISTS received_bodies (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
   method TEXT NOT NULL,
   path TEXT NOT NULL,
   content_type TEXT,
-  body TEXT NOT NULL
+  body TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  fault TEXT,
+  idempotency_key TEXT
 );
+-- The body log before it kept statuses; logs are disposable, so an old local copy is dropped.
+DROP TABLE IF EXISTS received;
 CREATE TABLE IF NOT EXISTS held (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   url TEXT NOT NULL,
@@ -101,6 +106,14 @@ CREATE TABLE IF NOT EXISTS credits (
   tenths INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS credits_by_account ON credits (account, at);
+-- Who a property belongs to (Airbnb host, Beds24 account) and whether the channel may write it
+-- (a Booking.com hotel's authorisation). A property with units but no row is the default
+-- account's and authorised: what the control API creates unless told otherwise.
+CREATE TABLE IF NOT EXISTS properties (
+  property_id TEXT PRIMARY KEY,
+  account TEXT NOT NULL DEFAULT 'default',
+  authorised INTEGER NOT NULL DEFAULT 1
+);
 `;
 
 export const TABLES = [
@@ -111,16 +124,21 @@ export const TABLES = [
   "hits",
   "settings",
   "requests",
-  "received",
+  "received_bodies",
   "held",
   "idempotency",
   "invite_codes",
   "refresh_tokens",
   "credits",
+  "properties",
 ] as const;
 
-/** Bounded logs: enough to inspect a test run without growing without limit. */
+/** The request log is bounded: enough to inspect a test run without growing without limit. */
 export const REQUEST_LOG_SIZE = 500;
-export const RECEIVED_LOG_SIZE = 200;
+/**
+ * Received bodies are kept until reset, so everything a client ever sent can be validated
+ * afterwards; the cap only keeps a runaway client from filling the Durable Object's storage.
+ */
+export const RECEIVED_LOG_SIZE = 100_000;
 /** Idempotency keys are remembered for a day, like most APIs that honour them. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;

@@ -132,6 +132,8 @@ export interface Faults {
   /** How long a timeout_next call hangs before its 504 (extension; default 20 s). */
   timeout_ms: number;
   fail_rate: number;
+  /** When set, the faults above answer only calls whose path contains it (e.g. one endpoint). */
+  fault_path: string;
   duplicate_webhooks: boolean;
   reorder_webhooks: boolean;
   enforce_rate_limit: boolean;
@@ -146,6 +148,7 @@ export const DEFAULT_FAULTS: Faults = {
   timeout_next: 0,
   timeout_ms: 20_000,
   fail_rate: 0,
+  fault_path: "",
   duplicate_webhooks: false,
   reorder_webhooks: false,
   enforce_rate_limit: false,
@@ -184,12 +187,28 @@ export interface RequestLogEntry {
   fault: string | null;
 }
 
-export interface ReceivedBody {
+/** The raw body of one platform call, with how it was answered. */
+export interface NewReceivedBody {
   at: number;
   method: string;
   path: string;
   content_type: string | null;
   body: string;
+  status: number;
+  /** The injected fault or enforced limit that answered, or null. */
+  fault: string | null;
+  idempotency_key: string | null;
+}
+
+export interface ReceivedBody extends NewReceivedBody {
+  /** Increasing; `?after=<id>` pages on from it. */
+  id: number;
+}
+
+/** `after`: entries with a larger id, oldest first; null: the newest `limit`, oldest first. */
+export interface ReceivedQuery {
+  after: number | null;
+  limit: number;
 }
 
 export interface HeldDelivery {
