@@ -35,6 +35,8 @@ export default tseslint.config(
         URL: "readonly",
         setTimeout: "readonly",
         clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
         AbortSignal: "readonly",
         Response: "readonly",
         TextEncoder: "readonly",

@@ -10,7 +10,7 @@ import {
   type Breaker,
   type CircuitState,
 } from "../src/domain/circuit-breaker";
-import { connectionConfig } from "../src/domain/connection-config";
+import { connectionConfig, MissingCredentialsError } from "../src/domain/connection-config";
 import { findConnectionWithTimeZone, type ConnectionRow } from "../src/domain/connections";
 import { coalesceRanges, datesToRanges, expandRanges } from "../src/domain/date-ranges";
 import { addDays, localToday, type DateRange, type IsoDate } from "../src/domain/dates";
@@ -45,6 +45,8 @@ import { getAdapter } from "../src/platforms/registry";
 import {
   PlatformError,
   type AdapterContext,
+  type MappingClaim,
+  type MappingVerdict,
   type NightAspect,
   type NightState,
   type PlannedCall,
@@ -639,6 +641,7 @@ export class ChannelGate extends DurableObject<Env> {
           error: {
             kind: err.kind,
             message: err.message,
+            ...(err instanceof MissingCredentialsError ? { missingCredentials: true } : {}),
             ...(err.status !== undefined ? { status: err.status } : {}),
             ...(err.retryAfterSeconds !== undefined
               ? { retryAfterSeconds: err.retryAfterSeconds }
@@ -680,6 +683,28 @@ export class ChannelGate extends DurableObject<Env> {
         await adapter.acknowledge(ctx, input.acknowledgement, input.stored);
       }
       return null;
+    });
+  }
+
+  /**
+   * Ask the platform, with this connection's own credentials and through its limits, whether the
+   * connection's account owns and may write this id (a mapping being created or confirmed).
+   */
+  async verifyMapping(input: {
+    tenantId: string;
+    connectionId: string;
+    claim: Omit<MappingClaim, "externalPropertyId">;
+  }): Promise<GateResult<MappingVerdict>> {
+    return this.inboundCall(input, async (ctx, connection) => {
+      const verify = getAdapter(connection.platform)?.verifyMapping;
+      if (!verify) {
+        throw new PlatformError(
+          connection.platform,
+          "permanent",
+          "no mapping check for this platform",
+        );
+      }
+      return verify(ctx, { ...input.claim, externalPropertyId: connection.externalPropertyId });
     });
   }
 
@@ -776,13 +801,16 @@ export class ChannelGate extends DurableObject<Env> {
         `SELECT room_type_id, night, aspect, seq, forced FROM pending_nights ORDER BY room_type_id, night`,
       )
       .toArray();
+    // Only ids the platform confirmed this connection owns, as of this flush: a mapping deleted,
+    // moved or still pending is never pushed to.
     const mappings = await this.env.DB.prepare(
       // A rate plan mapping is keyed here by the room type its rate plan prices.
       `SELECT m.mapping_type AS type, COALESCE(rp.room_type_id, m.internal_id) AS internalId,
               m.external_id AS externalId
        FROM channel_mappings m
        LEFT JOIN rate_plans rp ON m.mapping_type = 'rate_plan' AND rp.id = m.internal_id
-       WHERE m.connection_id = ? AND m.deleted_at IS NULL AND m.mapping_type IN ('room_type', 'rate_plan')
+       WHERE m.connection_id = ? AND m.deleted_at IS NULL AND m.status = 'confirmed'
+         AND m.mapping_type IN ('room_type', 'rate_plan')
        ORDER BY m.created_at`,
     )
       .bind(connectionId)
@@ -876,7 +904,18 @@ export class ChannelGate extends DurableObject<Env> {
     }
     planned.sort((a, b) => aspectRank(a.call.aspect) - aspectRank(b.call.aspect));
 
-    const config = await connectionConfig(this.env, connection);
+    // Credentials are needed only when something is to be sent. None of its own (and none it may
+    // borrow): nothing can leave until someone stores them; the work is kept, as for a pause.
+    let config: Awaited<ReturnType<typeof connectionConfig>> | null = null;
+    if (planned.length > 0) {
+      try {
+        config = await connectionConfig(this.env, connection);
+      } catch (err) {
+        if (!(err instanceof MissingCredentialsError)) throw err;
+        this.block(err.message);
+        return done();
+      }
+    }
     let calls = 0;
     let pushed = 0;
     let failure: unknown = null;
@@ -890,7 +929,7 @@ export class ChannelGate extends DurableObject<Env> {
         // Names the request's content: a retry repeats it, a different request never shares it.
         const key = `${connectionId}-${roomTypeId}-${call.aspect}-${call.dates[0]}-${maxSeq}`;
         try {
-          await call.send(this.adapterContext(connection, settings, "outbound", config, key));
+          await call.send(this.adapterContext(connection, settings, "outbound", config!, key));
         } catch (err) {
           if (err instanceof GateDeferral) deferredUntil = err.retryAt;
           else {

@@ -165,6 +165,38 @@ try {
     "Booking.com calendar unchanged",
     same(await bookingComClosed(19, 25), engineCalendarBefore),
   );
+
+  console.log(
+    "\n5. Another agency (ten_kueste) tries to map the lake house's Airbnb listing onto its flat",
+  );
+  const api = (token, method, path, body) =>
+    fetch(`${stack.engineUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const attempt = async (externalId) => {
+    const res = await api(DEMO.tokens.kuesteAdmin, "POST", "/api/v1/channel-mappings", {
+      connection_id: "con_duenenblick_airbnb",
+      mapping_type: "room_type",
+      internal_id: "rt_duenenblick",
+      external_id: externalId,
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const t5 = performance.now();
+  const stolen = await attempt(house.airbnbListing);
+  check(
+    "refused: Airbnb does not show that listing to Küstenliebe's own host account",
+    stolen.status === 422 && stolen.body.error?.code === "external_id_unavailable",
+    `HTTP ${stolen.status} in ${(performance.now() - t5).toFixed(0)} ms: ${stolen.body.error?.message ?? ""}`,
+  );
+  const unknown = await attempt("49999999");
+  check(
+    "an id Airbnb does not know gets the very same answer (nothing to learn about other tenants)",
+    unknown.status === stolen.status &&
+      JSON.stringify(unknown.body) === JSON.stringify(stolen.body),
+  );
 } catch (err) {
   check("scenario ran to the end", false, String(err?.stack ?? err));
 } finally {

@@ -21,12 +21,19 @@ Try it — a guest books the lake house on Airbnb; watch the nights close on Boo
   curl -s -X POST ${sandboxUrl}/_sandbox/airbnb/reservations -H 'content-type: application/json' \\
     -d '{"listing_id":"${DEMO.seehaus.airbnbListing}","start_date":"2027-06-10","end_date":"2027-06-13","guest_name":"Ada Lovelace"}'
   curl -s '${sandboxUrl}/_sandbox/booking_com/hotels/${DEMO.seehaus.hotelId}/rooms/${DEMO.seehaus.roomId}/calendar?start=2027-06-09&end=2027-06-14'
-  Run a cron tick (Booking.com pull fallback): curl '${engineUrl}/__scheduled?cron=*+*+*+*+*'
+  Cron runs every minute as in production (pull fallback, outbox relay, mapping checks); one more
+  tick now: curl '${engineUrl}/__scheduled?cron=*+*+*+*+*'
   Scripted scenario: npm run demo      Benchmarks: npm run bench
 
 Ctrl-C stops both Workers.`);
 
+// wrangler dev runs Cron Triggers only when asked: ask every minute, like Cloudflare would.
+const cron = setInterval(() => {
+  fetch(`${engineUrl}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {});
+}, 60_000);
+
 const shutdown = () => {
+  clearInterval(cron);
   stack.stop();
   process.exit(0);
 };

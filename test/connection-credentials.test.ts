@@ -18,9 +18,14 @@ async function setCredentials(
 }
 
 describe("per-connection credentials", () => {
-  it("uses the app-level credentials when the connection has none", async () => {
+  it("uses the app-level credentials when the connection has none, for APP_CREDENTIALS_TENANT", async () => {
     const p = await seedPortfolio();
-    const config = await connectionConfig(env, {
+    await env.DB.prepare(
+      `UPDATE channel_connections SET credentials_ciphertext = NULL, credentials_key_id = NULL WHERE id = ?`,
+    )
+      .bind(p.airbnb.connectionId)
+      .run();
+    const config = await connectionConfig({ ...env, APP_CREDENTIALS_TENANT: p.tenantId } as Env, {
       id: p.airbnb.connectionId,
       tenantId: p.tenantId,
       platform: "airbnb",

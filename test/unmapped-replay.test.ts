@@ -66,7 +66,7 @@ describe("unmapped inbound is kept, alerted, and imported once its mapping exist
     const p = await seedPortfolio();
     const studio = await addRoomType(p);
     const listing = uniqueDigits(8);
-    await sandbox("PUT", `/_sandbox/airbnb/listings/${listing}`, {});
+    await sandbox("PUT", `/_sandbox/airbnb/listings/${listing}`, { account: p.airbnb.account });
     const { reservation, deliveries } = await sandbox<{
       reservation: { confirmation_code: string };
       deliveries: Delivery[];

@@ -304,13 +304,20 @@ async function waitForIdleGates(api, propertyId, timeoutMs) {
 async function ensureBeds24Connection(api, sandboxUrl, house) {
   const status = await api("GET", `/api/v1/properties/${house.propertyId}/channel-status`);
   if (status.connections.some((c) => c.platform === "beds24")) return "present";
+  // The property belongs to the account the invite code is for: the engine asks Beds24 whether
+  // the mapped room is that account's before it maps it.
+  const { code, account } = await sandboxCall(
+    sandboxUrl,
+    "POST",
+    "/_sandbox/beds24/invite-codes",
+    {},
+  );
   await sandboxCall(
     sandboxUrl,
     "PUT",
     `/_sandbox/beds24/properties/${BEDS24_HOUSE.propId}/rooms/${BEDS24_HOUSE.roomId}`,
-    { units: 1, price: "150.00", currency: "EUR" },
+    { units: 1, price: "150.00", currency: "EUR", account },
   );
-  const { code } = await sandboxCall(sandboxUrl, "POST", "/_sandbox/beds24/invite-codes", {});
   const setup = await fetch(`${sandboxUrl}/beds24/authentication/setup`, { headers: { code } });
   if (!setup.ok) throw new Error(`Beds24 setup → ${setup.status}: ${await setup.text()}`);
   const { refreshToken } = await setup.json();

@@ -158,12 +158,20 @@ export async function sandboxCall(sandboxUrl, method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
-/** The sandbox side of the demo data: listings and rooms the seeded mappings point at. */
+/**
+ * The sandbox side of the demo data: listings and rooms the seeded mappings point at. Alpine's
+ * listings belong to the host account of the app-level AIRBNB_REFRESH_TOKEN (APP_CREDENTIALS_TENANT
+ * lets that one tenant use it); Küstenliebe's flat belongs to a host account of its own.
+ */
 export async function seedSandbox(sandboxUrl) {
+  const { account: kueste } = await sandboxCall(sandboxUrl, "POST", "/_sandbox/airbnb/accounts", {
+    account: "kueste",
+  });
   for (const p of [DEMO.seehaus, DEMO.alpenblick, DEMO.duenenblick]) {
     await sandboxCall(sandboxUrl, "PUT", `/_sandbox/airbnb/listings/${p.airbnbListing}`, {
       nightly_price: "150.00",
       currency: "EUR",
+      account: p === DEMO.duenenblick ? kueste : "default",
     });
     await sandboxCall(
       sandboxUrl,
@@ -175,6 +183,27 @@ export async function seedSandbox(sandboxUrl) {
       },
     );
   }
+}
+
+/**
+ * Küstenliebe's Airbnb connection stores its own host account's refresh token, as every tenant but
+ * APP_CREDENTIALS_TENANT must; the engine then asks Airbnb about its mapping again (the cron tick
+ * runs the verify-mappings job) before anything syncs.
+ */
+async function connectOwnAirbnbAccount(engineUrl, sandboxUrl) {
+  const { refresh_token } = await sandboxCall(sandboxUrl, "POST", "/_sandbox/airbnb/accounts", {
+    account: "kueste",
+  });
+  const res = await fetch(`${engineUrl}/api/v1/channel-connections/con_duenenblick_airbnb`, {
+    method: "PATCH",
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${DEMO.tokens.kuesteAdmin}`,
+    },
+    body: JSON.stringify({ credentials: { refresh_token } }),
+  });
+  if (!res.ok) throw new Error(`storing Küstenliebe's Airbnb credentials → ${res.status}`);
+  await fetch(`${engineUrl}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
 }
 
 /**
@@ -225,6 +254,9 @@ export async function startStack({
       `BOOKING_COM_API_BASE:${sandboxUrl}/booking_com`,
       "--var",
       `BEDS24_API_BASE:${sandboxUrl}/beds24`,
+      // The demo agency uses the app-level sandbox host credentials (whatever .dev.vars says).
+      "--var",
+      `APP_CREDENTIALS_TENANT:${DEMO.tenantId}`,
     ],
     logDir,
     stackEnv(persistTo),
@@ -242,6 +274,7 @@ export async function startStack({
   try {
     await Promise.all([waitForHealth(engineUrl), waitForHealth(sandboxUrl)]);
     await seedSandbox(sandboxUrl);
+    await connectOwnAirbnbAccount(engineUrl, sandboxUrl);
   } catch (err) {
     stop();
     throw err;

@@ -71,6 +71,39 @@ export const bookings = sqliteTable(
 );
 
 /**
+ * What each event did to a booking: written in the same D1 batch as the change itself, so the
+ * record of which event created, moved or cancelled a booking survives whatever fails after it (a
+ * lost acknowledgement, a retry that then finds the revision already stored). One row per booking
+ * and event; a later attempt of the same event that only finds its own change adds nothing.
+ */
+export const bookingChanges = sqliteTable(
+  "booking_changes",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    bookingId: text("booking_id")
+      .notNull()
+      .references(() => bookings.id),
+    /** The idempotency key of the event (channel_events.idempotency_key) that applied it. */
+    eventKey: text("event_key").notNull(),
+    /** created, modified, cancelled, details_updated, conflict, stored_cancelled. */
+    outcome: text("outcome").notNull(),
+    /** The booking's status, stay and channel revision as this change left them. */
+    status: text("status", { enum: BOOKING_STATUSES }).notNull(),
+    checkIn: text("check_in").notNull(),
+    checkOut: text("check_out").notNull(),
+    channelRevision: integer("channel_revision").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("booking_changes_booking_event_uq").on(t.bookingId, t.eventKey),
+    index("booking_changes_event_idx").on(t.eventKey),
+  ],
+);
+
+/**
  * The per-night inventory ledger: one row per (room type, night). The CHECK makes overbooking
  * impossible: claiming a stay is one D1 batch, and a single full night fails the whole batch.
  */

@@ -71,8 +71,19 @@ export const channelConnections = sqliteTable(
 export const MAPPING_TYPES = ["property", "room_type", "rate_plan"] as const;
 
 /**
- * Internal id ↔ platform id, unique both ways per connection. Deleted mappings are kept
- * (deleted_at) so history keeps resolving; the unique indexes only cover live rows.
+ * confirmed: the platform said, with the connection's own credentials, that it knows the id and
+ * this account may write it; only confirmed mappings are pushed to and route inbound events.
+ * pending: not confirmed yet (the platform was unreachable, or has no adapter yet); the
+ * verify-mappings job asks again. refused: the platform said no after the mapping was kept
+ * pending; the row is soft-deleted with it, so it no longer holds the id.
+ */
+export const MAPPING_STATUSES = ["confirmed", "pending", "refused"] as const;
+export type MappingStatus = (typeof MAPPING_STATUSES)[number];
+
+/**
+ * Internal id ↔ platform id, unique both ways per connection, and one live owner per platform id
+ * across all tenants (channel_mappings_owner_uq). Deleted mappings are kept (deleted_at) so
+ * history keeps resolving; the unique indexes only cover live rows.
  */
 export const channelMappings = sqliteTable(
   "channel_mappings",
@@ -89,6 +100,19 @@ export const channelMappings = sqliteTable(
     internalId: text("internal_id").notNull(),
     /** Airbnb listing id, Booking.com room id, ... */
     externalId: text("external_id").notNull(),
+    /**
+     * Where the platform's id is unique: '' for ids unique on the whole platform (listing, hotel,
+     * room ids), the connection id for ids a platform only scopes within one property (a Beds24
+     * price slot, a Google room code). See external-id-rules.ts.
+     */
+    externalScope: text("external_scope").notNull().default(""),
+    status: text("status", { enum: MAPPING_STATUSES }).notNull().default("confirmed"),
+    /** When the platform last confirmed the id for this connection; null: never asked. */
+    verifiedAt: integer("verified_at"),
+    /** Why the last check did not confirm it (the platform's answer, or why it was not asked). */
+    verificationError: text("verification_error"),
+    /** When the verify-mappings job asks the platform next; null when nothing is to ask. */
+    nextVerifyAt: integer("next_verify_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     deletedAt: integer("deleted_at"),
@@ -100,7 +124,12 @@ export const channelMappings = sqliteTable(
     uniqueIndex("channel_mappings_external_uq")
       .on(t.connectionId, t.mappingType, t.externalId)
       .where(sql`deleted_at IS NULL`),
+    // One live owner of a platform id across every tenant and connection.
+    uniqueIndex("channel_mappings_owner_uq")
+      .on(t.platform, t.mappingType, t.externalScope, t.externalId)
+      .where(sql`deleted_at IS NULL`),
     index("channel_mappings_lookup_idx").on(t.platform, t.mappingType, t.externalId),
+    index("channel_mappings_verify_idx").on(t.nextVerifyAt),
     check("channel_mappings_external_not_empty", sql`length(${t.externalId}) > 0`),
   ],
 );

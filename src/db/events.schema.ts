@@ -31,7 +31,13 @@ export const channelEvents = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     /** A consumer holds the event until then; a crashed holder's lease runs out. */
     leaseUntil: integer("lease_until"),
+    /** Deliveries of this event after the first, each counted once (see delivery_ids). */
     duplicates: integer("duplicates").notNull().default(0),
+    /**
+     * JSON array of the delivery ids the edge stamped on each accepted copy of this event, so a
+     * redelivery of the same queue message is not counted again while a new copy always is.
+     */
+    deliveryIds: text("delivery_ids").notNull().default("[]"),
     lastError: text("last_error"),
     /** JSON array of {attempt, at, error} for every failed attempt (dead letters keep it). */
     attemptLog: text("attempt_log").notNull().default("[]"),

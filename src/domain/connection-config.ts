@@ -1,11 +1,41 @@
 import type { Platform } from "../db/channels.schema";
 import { decryptCredentials } from "../lib/credentials-crypto";
-import { platformConfig, type PlatformConfig } from "../platforms/registry";
+import { PLATFORM_NAMES } from "./external-id-rules";
+import { platformConfig, usesHostAccounts, type PlatformConfig } from "../platforms/registry";
+import { PlatformError } from "../platforms/types";
+
+/**
+ * A connection of a host-account platform (Airbnb, Beds24) that has no credentials of its own and
+ * may not borrow the Worker's: nothing can be sent for it until someone stores its own.
+ */
+export class MissingCredentialsError extends PlatformError {
+  constructor(platform: Platform, connectionId: string) {
+    super(
+      platform,
+      "permanent",
+      `connection ${connectionId} has no ${PLATFORM_NAMES[platform]} credentials of its own (set credentials.refresh_token on it); the Worker's app-level host credentials are not shared with this tenant`,
+    );
+    this.name = "MissingCredentialsError";
+  }
+}
+
+/**
+ * The one tenant whose connections may use the Worker's app-level host credentials
+ * (AIRBNB_REFRESH_TOKEN, BEDS24_REFRESH_TOKEN) when they store none of their own. Unset (the
+ * default) means none may: one host account's credentials in two tenants would let either write
+ * the other's listings. A single-agency deployment (and the local demo) names its tenant.
+ */
+export function appCredentialsTenant(env: object): string | null {
+  const value = (env as { APP_CREDENTIALS_TENANT?: unknown }).APP_CREDENTIALS_TENANT;
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : null;
+}
 
 /**
  * The platform settings for one connection: the app-level ones from Worker secrets, overridden by
  * the connection's own encrypted credentials (a host's OAuth refresh token, an API key) if it has
- * any. Decrypted only here, in memory, just before a call.
+ * any. Where each host account has its own credentials, a connection without any borrows the
+ * app-level ones only for the tenant APP_CREDENTIALS_TENANT names. Decrypted only here, in
+ * memory, just before a call.
  */
 export async function connectionConfig(
   env: Env,
@@ -17,7 +47,13 @@ export async function connectionConfig(
   )
     .bind(connection.id, connection.tenantId)
     .first<{ ciphertext: string | null }>();
-  if (!row?.ciphertext) return base;
+  if (!row?.ciphertext) {
+    const borrows = usesHostAccounts(connection.platform);
+    if (borrows && appCredentialsTenant(env) !== connection.tenantId) {
+      throw new MissingCredentialsError(connection.platform, connection.id);
+    }
+    return base;
+  }
   const own = await decryptCredentials(
     env,
     { tenantId: connection.tenantId, connectionId: connection.id },
@@ -28,7 +64,8 @@ export async function connectionConfig(
     credentials: {
       clientId: own.client_id ?? base.credentials.clientId,
       clientSecret: own.client_secret ?? base.credentials.clientSecret,
-      refreshToken: own.refresh_token ?? base.credentials.refreshToken,
+      // A connection's own credentials never fall back to the app's host token.
+      ...(own.refresh_token ? { refreshToken: own.refresh_token } : {}),
       account: connection.id,
     },
   };

@@ -27,7 +27,9 @@ export function findConnectionByExternalProperty(
 ): Promise<ConnectionRow | null> {
   return db
     .prepare(
-      `SELECT ${CONNECTION_COLUMNS} FROM channel_connections c WHERE c.platform = ? AND c.external_property_id = ?`,
+      // Live rows only: at most one per platform property (channel_connections_platform_external_uq).
+      `SELECT ${CONNECTION_COLUMNS} FROM channel_connections c
+       WHERE c.platform = ? AND c.external_property_id = ? AND c.deleted_at IS NULL`,
     )
     .bind(platform, externalPropertyId)
     .first<ConnectionRow>();
@@ -57,7 +59,11 @@ export function findConnectionWithTimeZone(
     .first<ConnectionRow & { timeZone: string }>();
 }
 
-/** A platform room/listing id → the connection and internal room type it is mapped to. */
+/**
+ * A platform room/listing id → the connection and internal room type it is mapped to: its one
+ * live, platform-confirmed owner (the owner index allows no second live row for a platform-wide
+ * id), never "the first row found". Without a connection only platform-wide ids resolve.
+ */
 export async function findRoomMapping(
   db: D1Database,
   platform: Platform,
@@ -67,10 +73,10 @@ export async function findRoomMapping(
   const row = await db
     .prepare(
       `SELECT ${CONNECTION_COLUMNS}, m.internal_id AS roomTypeId
-       FROM channel_mappings m JOIN channel_connections c ON c.id = m.connection_id
-       WHERE m.platform = ? AND m.mapping_type = 'room_type' AND m.external_id = ? AND m.deleted_at IS NULL
-         ${connectionId ? "AND m.connection_id = ?" : ""}
-       LIMIT 1`,
+       FROM channel_mappings m JOIN channel_connections c ON c.id = m.connection_id AND c.tenant_id = m.tenant_id
+       WHERE m.platform = ? AND m.mapping_type = 'room_type' AND m.external_id = ?
+         AND m.deleted_at IS NULL AND m.status = 'confirmed' AND c.deleted_at IS NULL
+         ${connectionId ? "AND m.connection_id = ?" : "AND m.external_scope = ''"}`,
     )
     .bind(platform, externalRoomId, ...(connectionId ? [connectionId] : []))
     .first<ConnectionRow & { roomTypeId: string }>();

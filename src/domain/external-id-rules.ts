@@ -23,6 +23,12 @@ import type { MAPPING_TYPES, Platform } from "../db/channels.schema";
  * exist to catch pasted names, URLs and typos, not to second-guess the platform. A "—" cell is a
  * mapping the platform has no id for; its rule says why, and every id fails it.
  *
+ * Ownership: a platform id is live in at most one mapping across every tenant (the database's
+ * channel_mappings_owner_uq). Most ids are unique on the whole platform (listing, hotel, room and
+ * rate ids); a few only within one property — Google's room and rate codes are the partner's own
+ * per hotel, and a Beds24 price slot is "1"…"16" in every room — so those are unique per
+ * connection instead (`scope: "connection"`).
+ *
  * Pure: no I/O. The API trims the id before checking; the check itself is exact.
  */
 
@@ -37,6 +43,8 @@ export interface ExternalIdRule {
   readonly example: string | null;
   /** Whether the id has the platform's format. */
   readonly test: (externalId: string) => boolean;
+  /** Where the id is unique: the whole platform (default) or one connection's property. */
+  readonly scope?: "connection";
 }
 
 /** Display names used in the rule sentences. */
@@ -48,6 +56,17 @@ export const PLATFORM_NAMES: Readonly<Record<Platform, string>> = {
   google: "Google",
   beds24: "Beds24",
   ical: "iCal",
+};
+
+/** What a platform calls each kind of id, for messages ("this listing cannot be mapped"). */
+export const ID_NOUNS: Readonly<Record<Platform, Readonly<Record<MappingType, string>>>> = {
+  airbnb: { property: "listing", room_type: "listing", rate_plan: "rate plan" },
+  booking_com: { property: "hotel", room_type: "room", rate_plan: "rate plan" },
+  expedia: { property: "hotel", room_type: "room type", rate_plan: "rate plan" },
+  fewo_direkt: { property: "listing", room_type: "listing", rate_plan: "rate plan" },
+  google: { property: "hotel", room_type: "room", rate_plan: "rate plan" },
+  beds24: { property: "property", room_type: "room", rate_plan: "price slot" },
+  ical: { property: "property", room_type: "feed", rate_plan: "rate plan" },
 };
 
 /** Only ASCII digits, between `min` and `max` of them. */
@@ -149,14 +168,20 @@ export const EXTERNAL_ID_RULES: Readonly<
       "Google hotel ids are your own partner ids: 1–64 letters, digits, '_' or '-'",
       "alpine-stays_42",
     ),
-    room_type: partnerId(
-      "Google room ids (InvTypeCode) are 1–64 letters, digits, '_' or '-'",
-      "double_sea_view",
-    ),
-    rate_plan: partnerId(
-      "Google rate plan ids (RatePlanCode) are 1–64 letters, digits, '_' or '-'",
-      "flex-bb",
-    ),
+    room_type: {
+      ...partnerId(
+        "Google room ids (InvTypeCode) are 1–64 letters, digits, '_' or '-'",
+        "double_sea_view",
+      ),
+      scope: "connection",
+    },
+    rate_plan: {
+      ...partnerId(
+        "Google rate plan ids (RatePlanCode) are 1–64 letters, digits, '_' or '-'",
+        "flex-bb",
+      ),
+      scope: "connection",
+    },
   },
   beds24: {
     property: digits("Beds24 property ids (propId) are 1–10 digits", 1, 10, "123456"),
@@ -165,6 +190,7 @@ export const EXTERNAL_ID_RULES: Readonly<
       rule: "Beds24 rate plans are the room's daily price slots: a number from 1 to 16 (price1…price16)",
       example: "1",
       test: isPriceSlot,
+      scope: "connection",
     },
   },
   ical: {
@@ -193,6 +219,18 @@ export function checkExternalId(
 ): ExternalIdCheck {
   const rule = EXTERNAL_ID_RULES[platform][mappingType];
   return rule.test(externalId) ? { ok: true } : { ok: false, rule: rule.rule };
+}
+
+/**
+ * The `external_scope` a mapping's id is unique within: '' for ids unique on the whole platform,
+ * the connection's id for ids scoped to one property.
+ */
+export function externalScope(
+  platform: Platform,
+  mappingType: MappingType,
+  connectionId: string,
+): string {
+  return EXTERNAL_ID_RULES[platform][mappingType].scope === "connection" ? connectionId : "";
 }
 
 /** The rules table as Markdown lines, for the API reference (`external_id`'s description). */

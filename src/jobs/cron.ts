@@ -2,6 +2,7 @@ import { log, errorMessage } from "../lib/log";
 import type { PullMessage } from "../queue/messages";
 import { relayStaleOutbox } from "../queue/outbox";
 import { runRetention } from "./retention";
+import { verifyDueMappings } from "./verify-mappings";
 
 type Job = (env: Env, scheduledTime: number) => Promise<unknown>;
 
@@ -33,13 +34,15 @@ async function pollPullPlatforms(env: Env, scheduledTime: number): Promise<numbe
 export const JOBS: Record<string, Job> = {
   "relay-stale-outbox": (env, t) => relayStaleOutbox(env, t),
   "poll-pull-platforms": pollPullPlatforms,
+  // Leased per mapping (next_verify_at): overlapping runs take different ones.
+  "verify-mappings": (env, t) => verifyDueMappings(env, t),
   // Under its own lease (src/jobs/leases.ts): an overlapping run does nothing.
   retention: (env, t) => runRetention(env, t),
 };
 
 /** Exact cron expression (as in wrangler.toml) → the named jobs it runs. */
 export const SCHEDULES: Record<string, readonly (keyof typeof JOBS)[]> = {
-  "* * * * *": ["relay-stale-outbox", "poll-pull-platforms"],
+  "* * * * *": ["relay-stale-outbox", "poll-pull-platforms", "verify-mappings"],
   "17 * * * *": ["retention"],
 };
 

@@ -55,10 +55,17 @@ interface ConfigKeys {
   /** App credentials; Beds24 has none (each account authorises with its own refresh token). */
   clientId?: EnvKey;
   clientSecret?: EnvKey;
-  /** Required: the platform cannot work without one. */
-  refreshToken?: EnvKey;
-  /** Optional: a default for connections without credentials of their own. */
+  /**
+   * The Worker's app-level host refresh token: a fallback for connections without credentials of
+   * their own, used only for the tenant APP_CREDENTIALS_TENANT names (connection-config.ts).
+   */
   defaultRefreshToken?: EnvKey;
+  /**
+   * Each host account authorises with its own credentials (Airbnb, Beds24): sharing one account's
+   * credentials across tenants would let one tenant write another's listings. Platforms without it
+   * (Booking.com) serve every property that authorised the one provider account.
+   */
+  hostAccounts?: true;
   /** Absent for platforms without a webhook endpoint. */
   webhookSecret?: EnvKey;
   previousWebhookSecret?: EnvKey;
@@ -69,7 +76,8 @@ const CONFIG_KEYS: Partial<Record<Platform, ConfigKeys>> = {
     baseUrl: "AIRBNB_API_BASE",
     clientId: "AIRBNB_CLIENT_ID",
     clientSecret: "AIRBNB_CLIENT_SECRET",
-    refreshToken: "AIRBNB_REFRESH_TOKEN",
+    defaultRefreshToken: "AIRBNB_REFRESH_TOKEN",
+    hostAccounts: true,
     webhookSecret: "AIRBNB_WEBHOOK_SECRET",
     previousWebhookSecret: "AIRBNB_WEBHOOK_SECRET_PREVIOUS",
   },
@@ -83,8 +91,14 @@ const CONFIG_KEYS: Partial<Record<Platform, ConfigKeys>> = {
   beds24: {
     baseUrl: "BEDS24_API_BASE",
     defaultRefreshToken: "BEDS24_REFRESH_TOKEN",
+    hostAccounts: true,
   },
 };
+
+/** Whether each host account of the platform authorises with credentials of its own. */
+export function usesHostAccounts(platform: Platform): boolean {
+  return CONFIG_KEYS[platform]?.hostAccounts === true;
+}
 
 /** A platform's settings from the Worker env; throws naming (never showing) a missing binding. */
 export function platformConfig(env: PlatformEnv, platform: Platform): PlatformConfig {
@@ -99,10 +113,7 @@ export function platformConfig(env: PlatformEnv, platform: Platform): PlatformCo
     if (value === undefined) throw new Error(`missing configuration ${key}`);
     return value;
   };
-  // A platform that authorises with a refresh token cannot work without one.
-  const refreshToken = keys.refreshToken
-    ? required(keys.refreshToken)
-    : optional(keys.defaultRefreshToken);
+  const refreshToken = optional(keys.defaultRefreshToken);
   return {
     baseUrl: required(keys.baseUrl),
     credentials: {

@@ -133,7 +133,11 @@ export const memoryTokenStore: TokenStore = {
     rememberRefreshToken(key, configured, latest),
 };
 
-/** Run `call` with a token; on an "auth" failure drop that token and retry exactly once. */
+/**
+ * Run `call` with a token; when the platform refuses the token (401) drop it and retry exactly
+ * once. A 403 is about the resource (another account's listing or hotel): a new token would not
+ * change the answer.
+ */
 export async function withAccessToken<T>(
   source: TokenSource,
   call: (token: string) => Promise<T>,
@@ -143,7 +147,7 @@ export async function withAccessToken<T>(
   try {
     return await call(token);
   } catch (err) {
-    if (!(err instanceof PlatformError) || err.kind !== "auth") throw err;
+    if (!(err instanceof PlatformError) || err.kind !== "auth" || err.status === 403) throw err;
     await store.invalidate(source, token);
     return call(await store.getAccessToken(source));
   }

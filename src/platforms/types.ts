@@ -93,6 +93,22 @@ export interface PushPlan {
   skipped: Array<{ aspect: NightAspect; reason: string }>;
 }
 
+/** A mapping to check with the platform: does this connection's account own the id? */
+export interface MappingClaim {
+  mappingType: "property" | "room_type" | "rate_plan";
+  externalId: string;
+  /** The connection's own platform property id (Booking.com hotel, Beds24 propId). */
+  externalPropertyId: string;
+}
+
+/**
+ * The platform's answer about a claim. Not confirmed: the platform does not know the id, or does
+ * not let this account write it (the reason says which answer it gave, for the engine's logs; the
+ * API never tells a caller which). A platform that cannot be reached throws a transient or
+ * rate-limited PlatformError instead, and the mapping stays pending.
+ */
+export type MappingVerdict = { confirmed: true } | { confirmed: false; reason: string };
+
 export interface PlatformAdapter {
   readonly platform: Platform;
   /** Header that carries `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
@@ -103,6 +119,8 @@ export interface PlatformAdapter {
   fetchBookings(ctx: AdapterContext, hint: WebhookHint): Promise<PulledBookings>;
   /** Tell the platform which bookings are stored (only those; the rest are offered again). */
   acknowledge?(ctx: AdapterContext, acknowledgement: unknown, stored: string[]): Promise<void>;
+  /** Ask the platform whether the connection's account owns and may write this id. */
+  verifyMapping?(ctx: AdapterContext, claim: MappingClaim): Promise<MappingVerdict>;
   /** Most nights one availability call may carry. */
   readonly maxNightsPerCall: number;
   /**
@@ -128,6 +146,8 @@ export type GateResult<T> =
         retryAfterSeconds?: number;
         /** The gate held the call (rate limit, open circuit) until then: nothing was sent. */
         heldUntil?: number;
+        /** The connection has no credentials of its own and may not borrow the Worker's. */
+        missingCredentials?: true;
       };
     };
 

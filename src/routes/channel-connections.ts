@@ -14,6 +14,7 @@ import {
   type CoalesceConfig,
   type GateSettingsInput,
 } from "../domain/gate-settings";
+import { ID_NOUNS } from "../domain/external-id-rules";
 import { ApiError, isUniqueViolation } from "../http/errors";
 import {
   AUTH_ERRORS,
@@ -28,6 +29,10 @@ import {
 import { afterCursor, page, pageSchema, PageQuery } from "../http/pagination";
 import { CredentialsError, encryptCredentials } from "../lib/credentials-crypto";
 import { newId } from "../lib/ids";
+import {
+  deleteConnectionMappingsStatement,
+  reverifyConnectionMappingsStatement,
+} from "../store/mappings";
 import { errorMessage, log } from "../lib/log";
 
 /** "vrbo" is accepted wherever a platform is given and stored as fewo_direkt (same platform). */
@@ -325,12 +330,11 @@ function duplicate(
     );
   }
   if (kind === "external") {
-    return new ApiError(
-      409,
-      "conflict",
-      `a live ${c.platform} connection for external_property_id ${c.externalPropertyId} already exists`,
-      [{ path: "external_property_id", message: "one live connection per platform property id" }],
-    );
+    // Another connection holds it, maybe another tenant's: the words never say whose or whether.
+    const message = `this ${ID_NOUNS[c.platform].property} cannot be connected: it is already connected elsewhere, or not reachable with this connection's credentials`;
+    return new ApiError(409, "external_id_unavailable", message, [
+      { path: "external_property_id", message },
+    ]);
   }
   return new ApiError(409, "conflict", "conflicts with a live channel connection");
 }
@@ -547,15 +551,27 @@ channelConnections
       set("updated_at", Date.now());
 
       let row: ConnectionRow | null;
+      const now = Date.now();
+      const moved = key.externalPropertyId !== before.external_property_id;
       try {
-        row = await c.env.DB.prepare(
+        const update = c.env.DB.prepare(
           `UPDATE channel_connections SET ${sets.join(", ")}
            WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL RETURNING ${CONNECTION_COLUMNS}`,
-        )
-          .bind(...binds, id, tenantId)
-          .first<ConnectionRow>();
+        ).bind(...binds, id, tenantId);
+        // Another platform property or account: what the platform confirmed for the old one
+        // proves nothing now, so its mappings are asked about again before anything syncs.
+        const why = moved
+          ? "the connection's external_property_id changed"
+          : body.credentials !== undefined
+            ? "the connection's credentials changed"
+            : null;
+        const results = await c.env.DB.batch<ConnectionRow>([
+          update,
+          ...(why ? [reverifyConnectionMappingsStatement(c.env.DB, tenantId, id, why, now)] : []),
+        ]);
+        row = results[0]?.results[0] ?? null;
       } catch (err) {
-        if (isUniqueViolation(err)) throw duplicate("unknown", key);
+        if (isUniqueViolation(err)) throw duplicate(moved ? "external" : "unknown", key);
         throw err;
       }
       if (!row) throw notFound(id);
@@ -594,12 +610,16 @@ channelConnections
     async (c) => {
       const { id } = c.req.valid("param");
       const now = Date.now();
-      const row = await c.env.DB.prepare(
-        `UPDATE channel_connections SET deleted_at = ?, status = 'disconnected', updated_at = ?
-         WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL RETURNING ${CONNECTION_COLUMNS}`,
-      )
-        .bind(now, now, id, c.var.auth.tenantId)
-        .first<ConnectionRow>();
+      const tenantId = c.var.auth.tenantId;
+      // Its mappings go with it, so the platform ids they held can be mapped again elsewhere.
+      const [deleted] = await c.env.DB.batch<ConnectionRow>([
+        c.env.DB.prepare(
+          `UPDATE channel_connections SET deleted_at = ?, status = 'disconnected', updated_at = ?
+           WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL RETURNING ${CONNECTION_COLUMNS}`,
+        ).bind(now, now, id, tenantId),
+        deleteConnectionMappingsStatement(c.env.DB, tenantId, id, now),
+      ]);
+      const row = deleted?.results[0];
       if (!row) throw notFound(id);
       return c.json(toApi(row, c.env), 200);
     },

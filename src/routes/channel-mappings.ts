@@ -1,7 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireAdmin, requireTenantAuth } from "../auth/middleware";
-import { MAPPING_TYPES, PLATFORMS, type Platform } from "../db/channels.schema";
+import {
+  MAPPING_STATUSES,
+  MAPPING_TYPES,
+  PLATFORMS,
+  type MappingStatus,
+  type Platform,
+} from "../db/channels.schema";
 import { inboundBlockReason, type ConnectionRow } from "../domain/connections";
 import {
   checkExternalId,
@@ -27,6 +33,8 @@ import { errorMessage, log } from "../lib/log";
 import { airbnbReservationSchema, airbnbWebhookSchema } from "../platforms/airbnb/adapter";
 import { bookingComWebhookSchema } from "../platforms/booking-com/adapter";
 import { replayUnmappedFor } from "../queue/replay-unmapped";
+import { insertMapping, updateMapping } from "../store/mappings";
+import { unavailableText, verifyWithPlatform } from "../services/mapping-verification";
 
 /**
  * /api/v1/channel-mappings: internal property / room type / rate plan ↔ the platform's id, per
@@ -49,6 +57,19 @@ const MappingSchema = z
     mapping_type: z.enum(MAPPING_TYPES),
     internal_id: z.string().openapi({ description: "Property, room type or rate plan id" }),
     external_id: z.string().openapi({ description: "The platform's id" }),
+    status: z.enum(MAPPING_STATUSES).openapi({
+      description:
+        "confirmed: the platform confirmed, with the connection's own credentials, that the id is this account's; only confirmed mappings are pushed to and route bookings. pending: the platform could not be asked yet (unreachable, or no adapter yet); it is asked again every minute. refused: the platform later said no; the mapping is deleted with it.",
+    }),
+    verified_at: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "When the platform last confirmed the id; null: never" }),
+    verification_error: z
+      .string()
+      .nullable()
+      .openapi({ description: "Why the last check did not confirm it" }),
     created_at: z.number().int(),
     updated_at: z.number().int(),
     deleted_at: z
@@ -169,13 +190,16 @@ interface MappingRow {
   mapping_type: MappingType;
   internal_id: string;
   external_id: string;
+  status: MappingStatus;
+  verified_at: number | null;
+  verification_error: string | null;
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
 }
 
 const MAPPING_SELECT = `SELECT m.id, m.connection_id, c.property_id, m.platform, m.mapping_type, m.internal_id,
-    m.external_id, m.created_at, m.updated_at, m.deleted_at
+    m.external_id, m.status, m.verified_at, m.verification_error, m.created_at, m.updated_at, m.deleted_at
   FROM channel_mappings m JOIN channel_connections c ON c.id = m.connection_id AND c.tenant_id = m.tenant_id`;
 
 async function findMapping(db: D1Database, tenantId: string, id: string): Promise<Mapping> {
@@ -300,16 +324,81 @@ async function assertUnique(
   }
 }
 
-/** A write that lost a race against the unique indexes is the same 409 as one caught above. */
-function conflictOnUnique(err: unknown): never {
-  if (isUniqueViolation(err)) {
+/**
+ * A write refused by a unique index. The owner index (one live mapping per platform id across
+ * every tenant) answers in words that never say whether, or which, other tenant holds the id; a
+ * race against this connection's own indexes is the same 409 as one caught above.
+ */
+function conflictOnUnique(platform: Platform, type: MappingType) {
+  return (err: unknown): never => {
+    if (!isUniqueViolation(err)) throw err;
+    if (
+      String(err).includes("external_scope") ||
+      String((err as Error).cause).includes("external_scope")
+    ) {
+      throw new ApiError(409, "external_id_unavailable", unavailableText(platform, type), [
+        { path: "external_id", message: unavailableText(platform, type) },
+      ]);
+    }
     throw new ApiError(
       409,
       "conflict",
       "the internal or external id is already mapped on this connection",
     );
+  };
+}
+
+/** The mapping's verification columns after asking the platform (or why it could not be asked). */
+interface Checked {
+  status: "confirmed" | "pending";
+  verifiedAt: number | null;
+  error: string | null;
+}
+
+/**
+ * Ask the platform, with the connection's own credentials, whether it may be mapped. A "no" is a
+ * 422 in the one wording that gives nothing away (the platform's own reason goes to the log); a
+ * platform that cannot be asked now leaves the mapping pending, pushed to by nobody.
+ */
+async function checkWithPlatform(
+  env: Env,
+  connection: Connection,
+  type: MappingType,
+  externalId: string,
+  now: number,
+): Promise<Checked> {
+  const v = await verifyWithPlatform(env, connection, { mappingType: type, externalId });
+  switch (v.status) {
+    case "confirmed":
+      return { status: "confirmed", verifiedAt: now, error: null };
+    case "pending":
+      return { status: "pending", verifiedAt: null, error: v.reason.slice(0, 500) };
+    case "missing_credentials":
+      throw new ApiError(422, "credentials_required", v.message, [
+        { path: "connection_id", message: "the connection needs credentials of its own" },
+      ]);
+    case "refused":
+      log("info", "mappings.refused", { connectionId: connection.id, type, reason: v.reason });
+      throw new ApiError(
+        422,
+        "external_id_unavailable",
+        unavailableText(connection.platform, type),
+        [{ path: "external_id", message: unavailableText(connection.platform, type) }],
+      );
   }
-  throw err;
+}
+
+/** A confirmed mapping makes held work pushable: flush the connection's gate now. */
+function flushAfterConfirm(c: Context<AppEnv>, mapping: Mapping): void {
+  if (mapping.status !== "confirmed" || mapping.mapping_type === "property") return;
+  c.executionCtx.waitUntil(
+    c.env.CHANNEL_GATE.getByName(mapping.connection_id)
+      .flushNow()
+      .then(() => undefined)
+      .catch((err: unknown) =>
+        log("warn", "mappings.flush_failed", { mappingId: mapping.id, error: errorMessage(err) }),
+      ),
+  );
 }
 
 /** Events kept as unmapped for this id import now: replayed off the response path. */
@@ -428,7 +517,7 @@ function readBookingCom(payload: Record<string, unknown>): PayloadIds {
 }
 
 interface Resolved {
-  live: { mappingId: string; internalId: string; name: string | null } | null;
+  live: { mappingId: string; internalId: string; name: string | null; pending: boolean } | null;
   deleted: { mappingId: string; internalId: string; deletedAt: number } | null;
 }
 
@@ -442,18 +531,31 @@ async function resolveExternal(
   const scope = type === "property" ? "e.id = ?" : "e.property_id = ?";
   const { results } = await db
     .prepare(
-      `SELECT m.id, m.internal_id, m.deleted_at, e.name
+      `SELECT m.id, m.internal_id, m.deleted_at, m.status, e.name
        FROM channel_mappings m
        LEFT JOIN ${ENTITY_TABLE[type]} e ON e.id = m.internal_id AND e.tenant_id = m.tenant_id AND ${scope}
        WHERE m.tenant_id = ? AND m.connection_id = ? AND m.mapping_type = ? AND m.external_id = ?
        ORDER BY m.deleted_at IS NOT NULL, m.deleted_at DESC LIMIT 5`,
     )
     .bind(connection.propertyId, connection.tenantId, connection.id, type, externalId)
-    .all<{ id: string; internal_id: string; deleted_at: number | null; name: string | null }>();
+    .all<{
+      id: string;
+      internal_id: string;
+      deleted_at: number | null;
+      status: MappingStatus;
+      name: string | null;
+    }>();
   const live = results.find((r) => r.deleted_at === null);
   const deleted = results.find((r) => r.deleted_at !== null);
   return {
-    live: live ? { mappingId: live.id, internalId: live.internal_id, name: live.name } : null,
+    live: live
+      ? {
+          mappingId: live.id,
+          internalId: live.internal_id,
+          name: live.name,
+          pending: live.status !== "confirmed",
+        }
+      : null,
     deleted:
       deleted && deleted.deleted_at !== null
         ? { mappingId: deleted.id, internalId: deleted.internal_id, deletedAt: deleted.deleted_at }
@@ -528,7 +630,11 @@ async function testPayload(
     if (!format.ok)
       warnings.push(`${roomWord} id ${ids.room} has the wrong format: ${format.rule}`);
     const r = await resolveExternal(db, connection, "room_type", ids.room);
-    if (r.live && r.live.name !== null) {
+    if (r.live?.pending) {
+      warnings.push(
+        `${roomWord} ${ids.room} is mapped (mapping ${r.live.mappingId}) but ${platformName} has not confirmed it for this connection yet: a booking for it is kept unmapped until it does`,
+      );
+    } else if (r.live && r.live.name !== null) {
       roomType = { id: r.live.internalId, name: r.live.name };
     } else if (r.live) {
       warnings.push(
@@ -663,7 +769,7 @@ channelMappings
       tags: TAGS,
       summary: "Map an internal property / room type / rate plan to the platform's id (admin)",
       description:
-        "The platform comes from the connection. 404 if the connection or the internal entity is not this tenant's (or not the connection's property's); 422 naming the rule if the external id has the wrong format; 409 if either id is already mapped on the connection. Events kept as unmapped for this id are replayed afterwards.",
+        "The platform comes from the connection. The engine asks the platform, with the connection's own credentials and through its ChannelGate, whether it knows the id and this account may write it: confirmed mappings sync at once (events kept as unmapped for the id are replayed); while the platform cannot be reached the mapping is kept `pending`, pushed to by nobody, and asked about again every minute. 404 if the connection or the internal entity is not this tenant's (or not the connection's property's); 422 validation_failed naming the rule if the external id has the wrong format; 422 external_id_unavailable if the platform does not confirm it, and 409 external_id_unavailable if it is live on another connection — one wording for both that never says whether, or which, other tenant holds it; 422 credentials_required if the connection has no credentials of its own where the platform needs them; 409 conflict if either id is already mapped on this connection.",
       security: BEARER,
       middleware: [requireAdmin] as const,
       request: { body: jsonContent(CreateMappingBody) },
@@ -676,47 +782,34 @@ channelMappings
       const body = c.req.valid("json");
       const tenantId = c.var.auth.tenantId;
       const connection = await liveConnection(c.env.DB, tenantId, body.connection_id);
-      assertExternalFormat(connection.platform, body.mapping_type, body.external_id);
-      await assertInternalEntity(c.env.DB, connection, body.mapping_type, body.internal_id);
-      await assertUnique(
-        c.env.DB,
-        connection,
-        body.mapping_type,
-        body.internal_id,
-        body.external_id,
-        null,
-      );
+      const type = body.mapping_type;
+      assertExternalFormat(connection.platform, type, body.external_id);
+      await assertInternalEntity(c.env.DB, connection, type, body.internal_id);
+      await assertUnique(c.env.DB, connection, type, body.internal_id, body.external_id, null);
       const now = Date.now();
+      const checked = await checkWithPlatform(c.env, connection, type, body.external_id, now);
       const mapping: Mapping = {
         id: newId("map"),
         connection_id: connection.id,
         property_id: connection.propertyId,
         platform: connection.platform,
-        mapping_type: body.mapping_type,
+        mapping_type: type,
         internal_id: body.internal_id,
         external_id: body.external_id,
+        status: checked.status,
+        verified_at: checked.verifiedAt,
+        verification_error: checked.error,
         created_at: now,
         updated_at: now,
         deleted_at: null,
       };
-      await c.env.DB.prepare(
-        `INSERT INTO channel_mappings (id, tenant_id, connection_id, platform, mapping_type, internal_id,
-           external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-        .bind(
-          mapping.id,
-          tenantId,
-          mapping.connection_id,
-          mapping.platform,
-          mapping.mapping_type,
-          mapping.internal_id,
-          mapping.external_id,
-          now,
-          now,
-        )
-        .run()
-        .catch(conflictOnUnique);
-      replayAfterMapping(c, mapping, tenantId);
+      await insertMapping(c.env.DB, tenantId, mapping).catch(
+        conflictOnUnique(connection.platform, type),
+      );
+      if (mapping.status === "confirmed") {
+        replayAfterMapping(c, mapping, tenantId);
+        flushAfterConfirm(c, mapping);
+      }
       return c.json(mapping, 201);
     },
   )
@@ -767,7 +860,7 @@ channelMappings
       tags: TAGS,
       summary: "Change a mapping's external and/or internal id (admin)",
       description:
-        "Same checks as creating one. A deleted mapping (or one of a deleted connection) cannot be changed: 409.",
+        "Same checks as creating one; a new external id is asked about with the platform again (a new internal id keeps the platform's answer). A deleted mapping (or one of a deleted connection) cannot be changed: 409.",
       security: BEARER,
       middleware: [requireAdmin] as const,
       request: {
@@ -804,31 +897,41 @@ channelMappings
       if (internalId === current.internal_id && externalId === current.external_id) {
         return c.json(current, 200);
       }
-      if (body.external_id !== undefined) {
-        assertExternalFormat(connection.platform, current.mapping_type, externalId);
-      }
+      const type = current.mapping_type;
+      const externalChanged = externalId !== current.external_id;
+      if (externalChanged) assertExternalFormat(connection.platform, type, externalId);
       if (body.internal_id !== undefined) {
-        await assertInternalEntity(c.env.DB, connection, current.mapping_type, internalId);
+        await assertInternalEntity(c.env.DB, connection, type, internalId);
       }
-      await assertUnique(c.env.DB, connection, current.mapping_type, internalId, externalId, id);
+      await assertUnique(c.env.DB, connection, type, internalId, externalId, id);
       const now = Date.now();
-      const result = await c.env.DB.prepare(
-        `UPDATE channel_mappings SET internal_id = ?, external_id = ?, updated_at = ?
-         WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL`,
-      )
-        .bind(internalId, externalId, now, id, tenantId)
-        .run()
-        .catch(conflictOnUnique);
-      if (result.meta.changes === 0) {
-        throw new ApiError(409, "mapping_deleted", `channel mapping ${id} was deleted meanwhile`);
-      }
+      // A new platform id is asked about like a new mapping; a new internal id keeps the answer.
+      const checked: Checked = externalChanged
+        ? await checkWithPlatform(c.env, connection, type, externalId, now)
+        : {
+            status: current.status === "confirmed" ? "confirmed" : "pending",
+            verifiedAt: current.verified_at,
+            error: current.verification_error,
+          };
       const updated: Mapping = {
         ...current,
         internal_id: internalId,
         external_id: externalId,
+        status: checked.status,
+        verified_at: checked.verifiedAt,
+        verification_error: checked.error,
         updated_at: now,
       };
-      replayAfterMapping(c, updated, tenantId);
+      const changes = await updateMapping(c.env.DB, tenantId, updated).catch(
+        conflictOnUnique(connection.platform, type),
+      );
+      if (changes === 0) {
+        throw new ApiError(409, "mapping_deleted", `channel mapping ${id} was deleted meanwhile`);
+      }
+      if (updated.status === "confirmed") {
+        replayAfterMapping(c, updated, tenantId);
+        flushAfterConfirm(c, updated);
+      }
       return c.json(updated, 200);
     },
   )

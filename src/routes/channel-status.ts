@@ -299,11 +299,13 @@ export const channelStatus = createRouter().openapi(
            WHERE connection_id IN (${inList}) AND resolved_at IS NULL GROUP BY connection_id`,
         )
         .bind(...ids),
-      // Live mappings whose internal id really is one of this property's room types / rate plans.
+      // Live, platform-confirmed mappings (what syncs) whose internal id really is one of this
+      // property's room types / rate plans.
       db
         .prepare(
           `SELECT m.connection_id, m.mapping_type, m.internal_id FROM channel_mappings m
            WHERE m.connection_id IN (${inList}) AND m.tenant_id = ? AND m.deleted_at IS NULL
+             AND m.status = 'confirmed'
              AND ((m.mapping_type = 'room_type' AND m.internal_id IN
                     (SELECT id FROM room_types WHERE property_id = ? AND tenant_id = ?))
                OR (m.mapping_type = 'rate_plan' AND m.internal_id IN

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SELF_FETCH, uniqueDigits } from "../support/fixtures";
+import { giveAirbnbAccount, sandbox, SELF_FETCH, uniqueDigits } from "../support/fixtures";
 
 async function call<T = any>(
   method: string,
@@ -71,8 +71,33 @@ interface Seeded {
   propertyId: string;
   roomTypes: [string, string];
   ratePlans: [string, string];
-  airbnb: { id: string };
+  /** `account`: the connection's own sandbox host account (its credentials). */
+  airbnb: { id: string; account: string };
   booking: { id: string; hotelId: string };
+}
+
+/**
+ * Platform ids the sandbox knows as this property's, so the engine's check with the platform
+ * confirms them: a listing of the connection's Airbnb host account, a room (or a rate plan on a
+ * room) of its Booking.com hotel.
+ */
+async function listingOf(s: Seeded): Promise<string> {
+  const id = uniqueDigits(10);
+  await sandbox("PUT", `/_sandbox/airbnb/listings/${id}`, { account: s.airbnb.account });
+  return id;
+}
+async function roomOf(s: Seeded, ratePlanId?: string): Promise<string> {
+  const id = uniqueDigits(9);
+  await sandbox("PUT", `/_sandbox/booking_com/hotels/${s.booking.hotelId}/rooms/${id}`, {
+    units: 1,
+    ...(ratePlanId ? { rate_plan_id: ratePlanId } : {}),
+  });
+  return id;
+}
+async function rateOf(s: Seeded): Promise<string> {
+  const id = uniqueDigits(8);
+  await roomOf(s, id);
+  return id;
 }
 
 /** A property with two room types, a rate plan each, and an Airbnb and a Booking.com connection. */
@@ -86,7 +111,7 @@ async function seedProperty(
     propertyId: `prop_${s}`,
     roomTypes: [`rt_${s}a`, `rt_${s}b`],
     ratePlans: [`rp_${s}a`, `rp_${s}b`],
-    airbnb: { id: `con_ab${s}` },
+    airbnb: { id: `con_ab${s}`, account: "" },
     booking: { id: `con_bc${s}`, hotelId: uniqueDigits(7) },
   };
   const db = env.DB;
@@ -123,6 +148,9 @@ async function seedProperty(
       connection(id, platform, uniqueDigits(8), "active"),
     ),
   ]);
+  seeded.airbnb.account = (await giveAirbnbAccount(tenantId, seeded.airbnb.id)).account;
+  // The hotel exists (and authorised the machine account) once it has a room.
+  await roomOf(seeded);
   return seeded;
 }
 
@@ -147,7 +175,7 @@ beforeAll(async () => {
 describe("channel mappings CRUD", () => {
   it("creates, reads, lists, updates and soft-deletes a mapping; history stays readable", async () => {
     const p = await seedProperty(a.id);
-    const room = uniqueDigits(9);
+    const room = await roomOf(p);
     const created = await create(a.admin, {
       connection_id: p.booking.id,
       mapping_type: "room_type",
@@ -163,6 +191,9 @@ describe("channel mappings CRUD", () => {
       mapping_type: "room_type",
       internal_id: p.roomTypes[0],
       external_id: room,
+      status: "confirmed",
+      verified_at: expect.any(Number),
+      verification_error: null,
       deleted_at: null,
     });
     expect(created.body.id).toMatch(/^map_/);
@@ -181,7 +212,7 @@ describe("channel mappings CRUD", () => {
     expect(list.body.data.map((m) => m.id)).toEqual([id]);
     expect(list.body.next_cursor).toBeNull();
 
-    const newRoom = uniqueDigits(10);
+    const newRoom = await roomOf(p);
     const updated = await call<Mapping>("PUT", `${BASE}/${id}`, a.admin, {
       external_id: newRoom,
       internal_id: p.roomTypes[1],
@@ -231,7 +262,8 @@ describe("channel mappings CRUD", () => {
 
   it("maps the property and rate plans too, and several platforms per property", async () => {
     const p = await seedProperty(a.id);
-    const listing = uniqueDigits(11);
+    const listing = await listingOf(p);
+    const [room, rate] = [await roomOf(p), await rateOf(p)];
     const results = await Promise.all([
       create(a.admin, {
         connection_id: p.airbnb.id,
@@ -250,13 +282,13 @@ describe("channel mappings CRUD", () => {
         connection_id: p.booking.id,
         mapping_type: "room_type",
         internal_id: p.roomTypes[0],
-        external_id: uniqueDigits(9),
+        external_id: room,
       }),
       create(a.admin, {
         connection_id: p.booking.id,
         mapping_type: "rate_plan",
         internal_id: p.ratePlans[0],
-        external_id: uniqueDigits(8),
+        external_id: rate,
       }),
       create(a.admin, {
         connection_id: p.booking.id,
@@ -298,7 +330,7 @@ describe("channel mappings CRUD", () => {
         connection_id: p.booking.id,
         mapping_type: type,
         internal_id: internal,
-        external_id: uniqueDigits(9),
+        external_id: type === "rate_plan" ? await rateOf(p) : await roomOf(p),
       });
       expect(r.status).toBe(201);
       ids.push(r.body.id);
@@ -328,10 +360,10 @@ describe("channel mappings CRUD", () => {
   });
 });
 
-describe("uniqueness both ways per connection (409)", () => {
+describe("uniqueness both ways per connection (409), and one owner per platform id", () => {
   it("refuses a second mapping of the same internal id or the same external id", async () => {
     const p = await seedProperty(a.id);
-    const room = uniqueDigits(9);
+    const room = await roomOf(p);
     const first = await create(a.admin, {
       connection_id: p.booking.id,
       mapping_type: "room_type",
@@ -360,7 +392,8 @@ describe("uniqueness both ways per connection (409)", () => {
     expect(sameExternal.status).toBe(409);
     expect(sameExternal.body.error.message).toContain(`id ${room}`);
 
-    // The same external id on another connection (or the same internal id) is fine.
+    // The same platform id on another connection is refused too, even of the same tenant: one
+    // live owner per platform id (the other hotel does not have this room anyway).
     const other = await seedProperty(a.id);
     const elsewhere = await create(a.admin, {
       connection_id: other.booking.id,
@@ -368,14 +401,15 @@ describe("uniqueness both ways per connection (409)", () => {
       internal_id: other.roomTypes[0],
       external_id: room,
     });
-    expect(elsewhere.status).toBe(201);
+    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.body.error.code).toBe("external_id_unavailable");
 
     // PUT runs the same check, against every mapping but itself.
     const second = await create(a.admin, {
       connection_id: p.booking.id,
       mapping_type: "room_type",
       internal_id: p.roomTypes[1],
-      external_id: uniqueDigits(9),
+      external_id: await roomOf(p),
     });
     expect(second.status).toBe(201);
     const clash = await call<ErrorBody>("PUT", `${BASE}/${second.body.id}`, a.admin, {
@@ -432,7 +466,7 @@ describe("validation", () => {
       connection_id: pa.booking.id,
       mapping_type: "rate_plan",
       internal_id: pa.ratePlans[1],
-      external_id: uniqueDigits(8),
+      external_id: await rateOf(pa),
     });
     expect(mapped.status).toBe(201);
     const put = await call<ErrorBody>("PUT", `${BASE}/${mapped.body.id}`, a.admin, {
@@ -539,7 +573,7 @@ describe("auth and tenant isolation on every route", () => {
       connection_id: pa.airbnb.id,
       mapping_type: "room_type",
       internal_id: pa.roomTypes[1],
-      external_id: uniqueDigits(12),
+      external_id: await listingOf(pa),
     });
     expect(r.status).toBe(201);
     mappingA = r.body;
@@ -643,9 +677,9 @@ describe("POST /channel-mappings/test", () => {
   let rate: string;
   beforeAll(async () => {
     p = await seedProperty(a.id);
-    listing = uniqueDigits(10);
-    room = uniqueDigits(9);
-    rate = uniqueDigits(8);
+    listing = await listingOf(p);
+    room = await roomOf(p);
+    rate = await rateOf(p);
     for (const body of [
       {
         connection_id: p.airbnb.id,
@@ -798,7 +832,7 @@ describe("POST /channel-mappings/test", () => {
 
   it("says when the mapping was deleted, and when the connection is not active", async () => {
     const q = await seedProperty(a.id, { airbnbStatus: "paused" });
-    const gone = uniqueDigits(10);
+    const gone = await listingOf(q);
     const m = await create(a.admin, {
       connection_id: q.airbnb.id,
       mapping_type: "room_type",

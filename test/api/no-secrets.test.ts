@@ -88,12 +88,25 @@ describe("no credential or token ever leaves in a response or a log line", () =>
       credentials: { refresh_token: "SECRET-rotated-90c3d2" },
     });
     secrets.add("SECRET-rotated-90c3d2");
-    await call("POST", "/api/v1/channel-mappings", token, {
+    // Airbnb refuses the (made-up) refresh token, so the mapping is refused: 422, no secret in it.
+    const refused = await call("POST", "/api/v1/channel-mappings", token, {
       connection_id: connection,
       mapping_type: "room_type",
       internal_id: roomType,
       external_id: listing,
     });
+    expect(refused.status).toBe(422);
+    // Map it anyway, as a mapping from before ownership checks would be, so the consumer runs
+    // with the wrong token too (the refusal marked the connection expired: active again).
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO channel_mappings (id, tenant_id, connection_id, platform, mapping_type, internal_id,
+           external_id, created_at, updated_at) VALUES (?, ?, ?, 'airbnb', 'room_type', ?, ?, ?, ?)`,
+      ).bind(`map_leak_${listing}`, admin.tenant.id, connection, roomType, listing, 1, 1),
+      env.DB.prepare(`UPDATE channel_connections SET status = 'active' WHERE id = ?`).bind(
+        connection,
+      ),
+    ]);
     for (const path of [
       "/api/v1/tokens",
       "/api/v1/properties",

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { SELF_FETCH } from "../support/fixtures";
+import { sandbox, SELF_FETCH } from "../support/fixtures";
 import { seedDeadLetter, seedEvent, seedSyncLog, webhookMessageOf } from "./operator-fixtures";
 
 /**
@@ -63,12 +63,19 @@ beforeAll(async () => {
       name: "Standard",
     })
   ).id;
+  // A's own Airbnb host account owns the listing: the mapping below is confirmed by the sandbox.
+  const host = await sandbox<{ account: string; refresh_token: string }>(
+    "POST",
+    "/_sandbox/airbnb/accounts",
+    {},
+  );
+  await sandbox("PUT", "/_sandbox/airbnb/listings/77700001", { account: host.account });
   const connection = (
     await ok("POST", "/api/v1/channel-connections", t, {
       property_id: property,
       platform: "airbnb",
       external_property_id: "77700001",
-      credentials: { refresh_token: "tenant-a-secret-refresh-token" },
+      credentials: { refresh_token: host.refresh_token },
     })
   ).id;
   const mapping = (

@@ -256,6 +256,18 @@ describe("token cache", () => {
     expect([err.kind, calls, minted()]).toEqual(["auth", 2, 2]);
   });
 
+  it("a 403 (another account's resource) is not retried: a new token would not change it", async () => {
+    const { src, minted } = source();
+    let calls = 0;
+    const err = await failure(
+      withAccessToken(src, async () => {
+        calls += 1;
+        throw new PlatformError("airbnb", "auth", "GET /v2/listings/1 → HTTP 403", 403);
+      }),
+    );
+    expect([err.status, calls, minted()]).toEqual([403, 1, 1]);
+  });
+
   it("other failures are not retried", async () => {
     const { src } = source();
     let calls = 0;

@@ -15,11 +15,11 @@ export interface Beds24Portfolio {
 /**
  * A tenant with one hotel of `rooms` room types (1 unit each, 120.00 EUR), connected to the
  * sandbox's Beds24 through a fresh account: invite code → refresh token, stored as the
- * connection's encrypted credentials. The sandbox rooms start at `sandboxUnits` and 50.00, so a
- * push shows.
+ * connection's encrypted credentials. The sandbox rooms belong to that account and start at
+ * `sandboxUnits` and 50.00, so a push shows.
  */
 export async function seedBeds24(
-  opts: { rooms?: number; sandboxUnits?: number } = {},
+  opts: { rooms?: number; sandboxUnits?: number; mapped?: boolean } = {},
 ): Promise<Beds24Portfolio> {
   const s = uniqueDigits(8);
   const now = Date.now();
@@ -72,16 +72,21 @@ export async function seedBeds24(
            VALUES (?, ?, ?, ?, 1, 12000, 'EUR', ?)`,
         )
         .bind(r.roomTypeId, p.tenantId, p.propertyId, `Double ${i + 1}`, now),
+    ]),
+    // `mapped: false` leaves the mappings to the test (through the API, as a user would).
+    ...(opts.mapped === false ? [] : p.rooms).map((r) =>
       db
         .prepare(
           `INSERT INTO channel_mappings (id, tenant_id, connection_id, platform, mapping_type, internal_id,
              external_id, created_at, updated_at) VALUES (?, ?, ?, 'beds24', 'room_type', ?, ?, ?, ?)`,
         )
         .bind(`map_${r.roomTypeId}`, p.tenantId, p.connectionId, r.roomTypeId, r.roomId, now, now),
-    ]),
+    ),
   ]);
   for (const r of p.rooms) {
+    // The property belongs to the connection's account: another account's rooms are refused.
     await sandbox("PUT", `/_sandbox/beds24/properties/${p.propId}/rooms/${r.roomId}`, {
+      account,
       units: opts.sandboxUnits ?? 3,
       price: "50.00",
       currency: "EUR",

@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { signOtaWebhook } from "../../src/ingress/signature";
+import { encryptCredentials } from "../../src/lib/credentials-crypto";
 
 export const SANDBOX = "http://sandbox.test";
 
@@ -18,16 +19,44 @@ export interface Portfolio {
   tenantId: string;
   propertyId: string;
   roomTypeId: string;
-  airbnb: { connectionId: string; listingId: string };
+  /** `account`: the sandbox host account that owns the listing; its refresh token is the connection's. */
+  airbnb: { connectionId: string; listingId: string; account: string };
   booking: { connectionId: string; hotelId: string; roomId: string; ratePlanId: string };
 }
 
 /**
+ * A sandbox Airbnb host account of its own, stored as the connection's encrypted credentials:
+ * each Airbnb host authorises with its own refresh token, and tests, like production, share none.
+ */
+export async function giveAirbnbAccount(
+  tenantId: string,
+  connectionId: string,
+): Promise<{ account: string; refreshToken: string }> {
+  const { account, refresh_token } = await sandbox<{ account: string; refresh_token: string }>(
+    "POST",
+    "/_sandbox/airbnb/accounts",
+    {},
+  );
+  const { ciphertext, keyId } = await encryptCredentials(
+    env,
+    { tenantId, connectionId },
+    { refresh_token },
+  );
+  await env.DB.prepare(
+    `UPDATE channel_connections SET credentials_ciphertext = ?, credentials_key_id = ? WHERE id = ?`,
+  )
+    .bind(ciphertext, keyId, connectionId)
+    .run();
+  return { account, refreshToken: refresh_token };
+}
+
+/**
  * A tenant with one holiday home (1 unit), connected and mapped to both sandbox platforms, with
- * the sandbox side created too.
+ * the sandbox side created too: the listing belongs to the connection's own Airbnb host account,
+ * the room to the hotel that authorised the (one) Booking.com machine account.
  */
 export async function seedPortfolio(
-  opts: { units?: number; timeZone?: string } = {},
+  opts: { units?: number; timeZone?: string; mapped?: boolean } = {},
 ): Promise<Portfolio> {
   const s = uniqueDigits(8);
   const now = Date.now();
@@ -35,7 +64,7 @@ export async function seedPortfolio(
     tenantId: `ten_${s}`,
     propertyId: `prop_${s}`,
     roomTypeId: `rt_${s}`,
-    airbnb: { connectionId: `con_ab_${s}`, listingId: uniqueDigits(8) },
+    airbnb: { connectionId: `con_ab_${s}`, listingId: uniqueDigits(8), account: "" },
     booking: {
       connectionId: `con_bc_${s}`,
       hotelId: uniqueDigits(7),
@@ -92,19 +121,38 @@ export async function seedPortfolio(
       .bind(p.roomTypeId, p.tenantId, p.propertyId, opts.units ?? 1, now),
     connection(p.airbnb.connectionId, "airbnb", p.airbnb.listingId),
     connection(p.booking.connectionId, "booking_com", p.booking.hotelId),
-    mapping(p.airbnb.connectionId, "airbnb", "room_type", p.roomTypeId, p.airbnb.listingId),
-    mapping(p.booking.connectionId, "booking_com", "room_type", p.roomTypeId, p.booking.roomId),
     db
       .prepare(
         `INSERT INTO rate_plans (id, tenant_id, property_id, room_type_id, name, created_at)
          VALUES (?, ?, ?, ?, 'Standard', ?)`,
       )
       .bind(`rp_${s}`, p.tenantId, p.propertyId, p.roomTypeId, now),
-    mapping(p.booking.connectionId, "booking_com", "rate_plan", `rp_${s}`, p.booking.ratePlanId),
+    // `mapped: false` leaves the mappings to the test (through the API, as a user would).
+    ...(opts.mapped === false
+      ? []
+      : [
+          mapping(p.airbnb.connectionId, "airbnb", "room_type", p.roomTypeId, p.airbnb.listingId),
+          mapping(
+            p.booking.connectionId,
+            "booking_com",
+            "room_type",
+            p.roomTypeId,
+            p.booking.roomId,
+          ),
+          mapping(
+            p.booking.connectionId,
+            "booking_com",
+            "rate_plan",
+            `rp_${s}`,
+            p.booking.ratePlanId,
+          ),
+        ]),
   ]);
+  p.airbnb.account = (await giveAirbnbAccount(p.tenantId, p.airbnb.connectionId)).account;
   await sandbox("PUT", `/_sandbox/airbnb/listings/${p.airbnb.listingId}`, {
     nightly_price: "120.00",
     currency: "EUR",
+    account: p.airbnb.account,
   });
   await sandbox(
     "PUT",

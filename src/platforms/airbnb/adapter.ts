@@ -3,11 +3,13 @@ import { addDays, isIsoDate } from "../../domain/dates";
 import { joinUrl, readJson } from "../http";
 import { decimalToMinor, minorToDecimal } from "../money";
 import { packRuns, runsOf, type CallLimits, type Run } from "../runs";
+import { verifyAirbnbMapping } from "./verify";
 import { authorisedFetch, memoryTokenStore, requestToken, type TokenSource } from "../token-cache";
 import {
   PlatformError,
   type AdapterContext,
   type ChannelBooking,
+  type MappingClaim,
   type NightState,
   type PlannedCall,
   type PlatformAdapter,
@@ -249,4 +251,6 @@ export const airbnbAdapter: PlatformAdapter = {
   parseWebhook,
   fetchBookings,
   planPush,
+  verifyMapping: (ctx: AdapterContext, claim: MappingClaim) =>
+    verifyAirbnbMapping(ctx, claim, apiFetch),
 };

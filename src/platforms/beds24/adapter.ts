@@ -4,9 +4,11 @@ import { joinUrl, platformFetch, readJson } from "../http";
 import { minorToDecimal } from "../money";
 import { packRuns, runsOf, type CallLimits, type Run } from "../runs";
 import { memoryTokenStore, withAccessToken, type TokenSource } from "../token-cache";
+import { verifyBeds24Mapping } from "./verify";
 import {
   PlatformError,
   type AdapterContext,
+  type MappingClaim,
   type NightState,
   type PlannedCall,
   type PlatformAdapter,
@@ -272,4 +274,6 @@ export const beds24Adapter: PlatformAdapter = {
   parseWebhook,
   fetchBookings,
   planPush,
+  verifyMapping: (ctx: AdapterContext, claim: MappingClaim) =>
+    verifyBeds24Mapping(ctx, claim, apiFetch),
 };

@@ -2,11 +2,14 @@ import { z } from "zod";
 import { addDays, fromDayNumber, type IsoDate } from "../../domain/dates";
 import { log } from "../../lib/log";
 import { joinUrl, readText } from "../http";
+import { CONFIRMED, notConfirmed, refusalOf } from "../verdict";
 import { runsOf, windowsOf, type Run } from "../runs";
 import { authorisedFetch, requestToken, type TokenSource } from "../token-cache";
 import {
   PlatformError,
   type AdapterContext,
+  type MappingClaim,
+  type MappingVerdict,
   type NightState,
   type PlannedCall,
   type PlatformAdapter,
@@ -15,6 +18,7 @@ import {
   type PushTarget,
   type WebhookHint,
 } from "../types";
+import { parseRoomRates, roomRatesRequest } from "./roomrates";
 import {
   OtaParseError,
   buildHotelAvailNotifRQ,
@@ -256,6 +260,35 @@ function planPush(
   return { calls, skipped };
 }
 
+/**
+ * A mapping is the connection's when its hotel is the connection's hotel and the roomrates read,
+ * made with the machine account for that hotel, lists the room or rate. A hotel that did not
+ * authorise this provider answers 403, as an unknown one does.
+ */
+async function verifyMapping(ctx: AdapterContext, claim: MappingClaim): Promise<MappingVerdict> {
+  const hotel = claim.externalPropertyId;
+  if (claim.mappingType === "property" && claim.externalId !== hotel) {
+    return notConfirmed(`hotel ${claim.externalId} is not the connection's hotel ${hotel}`);
+  }
+  let xml: string;
+  try {
+    xml = await otaCall(ctx, joinUrl(ctx.baseUrl, "/hotels/xml/roomrates"), {
+      method: "POST",
+      headers: { "content-type": "application/xml" },
+      body: roomRatesRequest(hotel),
+    });
+  } catch (err) {
+    return refusalOf(err, `hotel ${hotel}`);
+  }
+  const known = parseRoomRates(xml);
+  if (!known) throw new PlatformError(PLATFORM, "permanent", "roomrates: unreadable answer");
+  if (claim.mappingType === "property") return CONFIRMED;
+  const ids = claim.mappingType === "room_type" ? known.rooms : known.rates;
+  return ids.has(claim.externalId)
+    ? CONFIRMED
+    : notConfirmed(`${claim.mappingType} ${claim.externalId} is not listed for hotel ${hotel}`);
+}
+
 export const bookingComAdapter: PlatformAdapter = {
   platform: PLATFORM,
   signatureHeader: "x-booking-signature",
@@ -264,4 +297,5 @@ export const bookingComAdapter: PlatformAdapter = {
   fetchBookings,
   acknowledge,
   planPush,
+  verifyMapping,
 };
