@@ -1,6 +1,7 @@
 import { OpenAPIHono, z, type Hook } from "@hono/zod-openapi";
 import type { AuthContext } from "../auth/middleware";
 import { ApiError, zodIssues } from "./errors";
+import { findUnstorableText } from "./storable-text";
 
 export type AppEnv = { Bindings: Env; Variables: { auth: AuthContext } };
 
@@ -9,7 +10,16 @@ export type AppEnv = { Bindings: Env; Variables: { auth: AuthContext } };
  * breaks a rule is a 422; both name the field. onError turns the ApiError into the envelope.
  */
 export const validationHook: Hook<unknown, AppEnv, string, undefined> = (result) => {
-  if (result.success) return;
+  if (result.success) {
+    // Valid by its schema, but text D1 would not store exactly is refused before any write.
+    const bad = result.target === "json" ? findUnstorableText(result.data) : null;
+    if (bad) {
+      throw new ApiError(422, "validation_failed", `body is invalid: ${bad.path}: ${bad.message}`, [
+        bad,
+      ]);
+    }
+    return;
+  }
   const issues = zodIssues(result.error);
   const first = issues[0];
   const status = result.target === "json" ? 422 : 400;
