@@ -213,6 +213,38 @@ function bookingWrite(
     );
 }
 
+/**
+ * The record that this event made this change (booking_changes), in the change's own batch: it
+ * survives whatever fails afterwards, so a later attempt that finds the revision stored can still
+ * say the event applied it. A second attempt of the same event adds nothing.
+ */
+function changeStatement(
+  scope: ImportScope,
+  bookingId: string,
+  b: ChannelBooking,
+  outcome: ImportOutcome,
+  status: "confirmed" | "cancelled" | "conflict",
+): D1PreparedStatement {
+  return scope.db
+    .prepare(
+      `INSERT INTO booking_changes (id, tenant_id, booking_id, event_key, outcome, status, check_in,
+         check_out, channel_revision, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(booking_id, event_key) DO NOTHING`,
+    )
+    .bind(
+      newId("bkc"),
+      scope.tenantId,
+      bookingId,
+      scope.causeKey,
+      outcome,
+      status,
+      b.checkIn,
+      b.checkOut,
+      b.revision,
+      scope.now,
+    );
+}
+
 /** Wrap statements in a version guard so the batch applies only if nobody wrote in between. */
 function guarded(
   scope: ImportScope,
@@ -312,9 +344,11 @@ export async function importChannelBooking(
       statements.push(...outboxStatements(scope, oldRoomType, ranges, false));
     }
 
+    const outcome = outcomeOf(action, stored);
+    statements.push(changeStatement(scope, bookingId, booking, outcome, status));
     try {
       await scope.db.batch(guarded(scope, stored, statements));
-      return { outcome: outcomeOf(action, stored), bookingId, ranges };
+      return { outcome, bookingId, ranges };
     } catch (err) {
       if (isConcurrentWrite(err) && attempt < MAX_CAS_ATTEMPTS) continue;
       if (!(isCapacityViolation(err) && action.kind === "claim")) throw err;
@@ -330,6 +364,7 @@ export async function importChannelBooking(
     if (freed.length > 0) conflictStatements.push(...releaseStatements(scope, bookingId));
     conflictStatements.push(
       bookingWrite(scope, stored, bookingId, booking, roomTypeId, "conflict", reason),
+      changeStatement(scope, bookingId, booking, "conflict", "conflict"),
       ...outboxStatements(scope, oldRoomType, freed, false),
       // The source platform sold nights it should have shown closed: push the truth to it too.
       ...outboxStatements(scope, roomTypeId, stayAsRanges(booking.checkIn, booking.checkOut), true),

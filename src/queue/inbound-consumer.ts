@@ -48,6 +48,9 @@ export const defaultDeps = (): ConsumerDeps => ({
   random: Math.random,
 });
 
+/** Delivery ids remembered per event; beyond them a redelivered copy could count twice. */
+const MAX_DELIVERY_IDS = 100;
+
 /** How long a consumer holds an event before another delivery may take it over. */
 const LEASE_MS = 60_000;
 
@@ -57,7 +60,15 @@ class LeaseHeldError extends Error {
 }
 
 type Finish =
-  | { status: "done"; outcome: string; tenantId: string; connectionId: string; records: number }
+  | {
+      status: "done";
+      outcome: string;
+      tenantId: string;
+      connectionId: string;
+      records: number;
+      /** Added to the attempt log: what this attempt did when an earlier one applied the change. */
+      note?: { attempt: number; text: string };
+    }
   | {
       status: "ignored" | "unmapped";
       outcome: string;
@@ -286,15 +297,20 @@ async function claimEvent(
   env: Env,
   message: InboundMessage,
   key: string,
-  attempt: number,
   now: number,
 ): Promise<"claimed" | "duplicate"> {
+  // A copy the edge accepted counts once as a duplicate, whichever path then catches it (done,
+  // or held by another delivery's lease); the same copy redelivered is not counted again.
+  const deliveryId = message.kind === "webhook" ? (message.deliveryId ?? null) : null;
   const statements = [
     env.DB.prepare(
       `INSERT INTO channel_events (id, platform, direction, event_type, idempotency_key, entity_external_id,
-         status, attempts, received_at, updated_at)
-       VALUES (?, ?, 'inbound', ?, ?, ?, 'received', 0, ?, ?)
-       ON CONFLICT(idempotency_key) DO NOTHING`,
+         status, attempts, received_at, updated_at, delivery_ids)
+       VALUES (?, ?, 'inbound', ?, ?, ?, 'received', 0, ?, ?, CASE WHEN ?8 IS NULL THEN '[]' ELSE json_array(?8) END)
+       ON CONFLICT(idempotency_key) DO UPDATE SET duplicates = duplicates + 1,
+         delivery_ids = CASE WHEN json_array_length(delivery_ids) < ${MAX_DELIVERY_IDS}
+           THEN json_insert(delivery_ids, '$[#]', ?8) ELSE delivery_ids END
+       WHERE ?8 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(channel_events.delivery_ids) WHERE value = ?8)`,
     ).bind(
       newId("evt"),
       message.platform,
@@ -303,6 +319,7 @@ async function claimEvent(
       message.kind === "webhook" ? message.eventId : message.connectionId,
       message.kind === "webhook" ? message.receivedAt : message.requestedAt,
       now,
+      deliveryId,
     ),
   ];
   if (message.kind === "webhook") {
@@ -337,17 +354,8 @@ async function claimEvent(
   )
     .bind(key)
     .first<{ status: string }>();
-  if (current?.status === "done" || current?.status === "ignored") {
-    // A second delivery of an event already applied (or a redelivery after the ack was lost).
-    if (attempt === 1) {
-      await env.DB.prepare(
-        `UPDATE channel_events SET duplicates = duplicates + 1 WHERE idempotency_key = ?`,
-      )
-        .bind(key)
-        .run();
-    }
-    return "duplicate";
-  }
+  // A second delivery of an event already applied (or a redelivery after the ack was lost).
+  if (current?.status === "done" || current?.status === "ignored") return "duplicate";
   throw new LeaseHeldError(`event ${key} is being processed by another delivery`);
 }
 
@@ -407,7 +415,7 @@ async function processInbound(
   engine: EngineConfig,
 ): Promise<Finish["status"] | "duplicate"> {
   const now = deps.now();
-  if ((await claimEvent(env, message, key, attempt, now)) === "duplicate") {
+  if ((await claimEvent(env, message, key, now)) === "duplicate") {
     log("info", "inbound.duplicate", { key });
     return "duplicate";
   }
@@ -553,6 +561,31 @@ async function processInbound(
         : "nothing to import"
       : results.map((r) => `${r.channelBookingId}: ${r.outcome}`).join("; ");
   const applied = results.some((r) => r.outcome !== "stale");
+  // Nothing new now, but an earlier attempt of this very event may have applied it (its
+  // acknowledgement or its bookkeeping failed after the booking batch committed): the event
+  // stays what it was, the one that made the change.
+  const earlier = applied || results.length === 0 ? [] : await changesMadeBy(env.DB, key);
+  if (earlier.length > 0) {
+    await finish(
+      env,
+      key,
+      {
+        status: "done",
+        outcome: earlier.map((e) => `${e.channelBookingId}: ${e.outcome}`).join("; "),
+        tenantId: connection.tenantId,
+        connectionId: connection.id,
+        records: earlier.length,
+        note: {
+          attempt,
+          text: `nothing new to apply: an earlier attempt applied these changes${pulled.acknowledgement !== null ? "; this one acknowledged them" : ""}`,
+        },
+      },
+      deps.now(),
+      deleteRelayed(env.DB, relayed),
+      run.sync,
+    );
+    return "done";
+  }
   await finish(
     env,
     key,
@@ -590,6 +623,22 @@ async function processInbound(
     });
   }
   return applied ? "done" : unmapped.length > 0 ? "unmapped" : "ignored";
+}
+
+/** The booking changes this event applied, in any attempt (booking_changes). */
+async function changesMadeBy(
+  db: D1Database,
+  key: string,
+): Promise<Array<{ channelBookingId: string; outcome: string }>> {
+  const { results } = await db
+    .prepare(
+      `SELECT b.channel_booking_id AS channelBookingId, ch.outcome FROM booking_changes ch
+       JOIN bookings b ON b.id = ch.booking_id AND b.tenant_id = ch.tenant_id
+       WHERE ch.event_key = ? ORDER BY ch.created_at, ch.id`,
+    )
+    .bind(key)
+    .all<{ channelBookingId: string; outcome: string }>();
+  return results;
 }
 
 /** An OTA booking for a room that is not mapped yet: kept for the record, holding no nights. */
@@ -717,12 +766,15 @@ async function finish(
         now,
       )
     : null;
+  const note = f.status === "done" ? f.note : undefined;
   const results = await env.DB.batch([
     ...also,
     env.DB.prepare(
       `UPDATE channel_events SET status = ?, outcome = ?, processed_at = ?, lease_until = NULL, updated_at = ?,
          tenant_id = COALESCE(tenant_id, ?), connection_id = COALESCE(connection_id, ?),
-         entity_external_id = COALESCE(?, entity_external_id)
+         entity_external_id = COALESCE(?, entity_external_id),
+         attempt_log = CASE WHEN ? IS NULL THEN attempt_log
+           ELSE json_insert(attempt_log, '$[#]', json_object('attempt', ?, 'at', ?, 'error', NULL, 'note', ?)) END
        WHERE idempotency_key = ? AND status = 'processing'`,
     ).bind(
       f.status,
@@ -732,6 +784,10 @@ async function finish(
       f.tenantId,
       f.connectionId,
       f.status === "unmapped" ? (f.unmappedExternalId ?? null) : null,
+      note?.text ?? null,
+      note?.attempt ?? null,
+      now,
+      note?.text ?? null,
       key,
     ),
     env.DB.prepare(

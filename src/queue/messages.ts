@@ -14,6 +14,12 @@ export const webhookMessage = z.object({
   receivedAt: z.number().int(),
   signature: z.string().nullable(),
   bodyB64: z.string(),
+  /**
+   * Stamped by the edge on each copy of a webhook it accepts, so the consumer can count every
+   * duplicate delivery exactly once (a queue redelivery of the same copy keeps its id). Replays
+   * made by the engine or an operator carry none: they are not deliveries.
+   */
+  deliveryId: z.string().min(1).max(64).optional(),
   /** Times the ChannelGate held this event back (not failures: they use no retry). */
   deferrals: z.number().int().min(0).optional(),
 });

@@ -32,8 +32,8 @@ import {
  * Retry and replay both put the event back to `received` (attempts 0, attempt_log kept) and send
  * its inbound message again, rebuilt from webhook_log (a webhook) or from the event (a pull). The
  * consumer claims the same row by its idempotency key and re-fetches the booking from the platform;
- * imports are revision-ordered, so replaying an applied event ends `ignored` (stale) and changes
- * nothing.
+ * imports are revision-ordered, so replaying an applied event changes nothing and it stays `done`
+ * with what it applied (its booking_changes), a note in its attempt log saying so.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -104,6 +104,7 @@ interface AttemptEntry {
   attempt: number | null;
   at: number | null;
   error: string | null;
+  note?: string;
 }
 
 const AttemptSchema = z
@@ -111,6 +112,10 @@ const AttemptSchema = z
     attempt: z.number().int().nullable(),
     at: z.number().int().nullable().openapi({ description: "epoch ms" }),
     error: z.string().nullable(),
+    note: z.string().optional().openapi({
+      description:
+        "What a successful attempt did when an earlier one had already applied the event's changes",
+    }),
   })
   .openapi("FailedAttempt");
 export const AttemptLog = z.array(AttemptSchema);
@@ -134,6 +139,7 @@ export function parseAttemptLog(text: string | null): AttemptEntry[] {
         attempt: num(o.attempt),
         at: num(o.at),
         error: typeof o.error === "string" ? o.error : o.error == null ? null : String(o.error),
+        ...(typeof o.note === "string" ? { note: o.note } : {}),
       },
     ];
   });
@@ -190,6 +196,23 @@ const EventDetailSchema = EventSchema.extend({
       resolution: z.enum(["retried", "replayed", "ignored"]).nullable(),
     }),
   ),
+  changes: z
+    .array(
+      z.object({
+        booking_id: z.string(),
+        channel_booking_id: z.string(),
+        outcome: z.string().openapi({ example: "created" }),
+        status: z.string().openapi({ description: "The booking's status as this change left it" }),
+        check_in: z.string(),
+        check_out: z.string(),
+        channel_revision: z.number().int(),
+        at: z.number().int(),
+      }),
+    )
+    .openapi({
+      description:
+        "Every booking change this event applied, in whichever attempt (GET /api/v1/events?booking_id= goes the other way)",
+    }),
 }).openapi("ChannelEventDetail");
 type ApiEventDetail = z.infer<typeof EventDetailSchema>;
 
@@ -227,7 +250,7 @@ function toApi(r: EventRow): ApiEvent {
 
 /** The event with its attempt log, raw payload (no signature) and dead letters. */
 export async function eventDetail(db: D1Database, r: EventRow): Promise<ApiEventDetail> {
-  const [payload, dead] = await db.batch([
+  const [payload, dead, changes] = await db.batch([
     db
       .prepare(`SELECT payload FROM webhook_log WHERE id = ? AND platform = ?`)
       .bind(r.event_type === PULL_EVENT_TYPE ? "" : r.idempotency_key, r.platform),
@@ -240,12 +263,21 @@ export async function eventDetail(db: D1Database, r: EventRow): Promise<ApiEvent
          ORDER BY created_at DESC LIMIT 20`,
       )
       .bind(r.idempotency_key, r.tenant_id),
+    db
+      .prepare(
+        `SELECT ch.booking_id, b.channel_booking_id, ch.outcome, ch.status, ch.check_in, ch.check_out,
+           ch.channel_revision, ch.created_at AS at
+         FROM booking_changes ch JOIN bookings b ON b.id = ch.booking_id AND b.tenant_id = ch.tenant_id
+         WHERE ch.event_key = ? AND ch.tenant_id = ? ORDER BY ch.created_at, ch.id LIMIT 100`,
+      )
+      .bind(r.idempotency_key, r.tenant_id),
   ]);
   return {
     ...toApi(r),
     attempt_log: parseAttemptLog(r.attempt_log),
     payload: (payload?.results[0] as { payload: string } | undefined)?.payload ?? null,
     dead_letters: (dead?.results ?? []) as ApiEventDetail["dead_letters"],
+    changes: (changes?.results ?? []) as ApiEventDetail["changes"],
   };
 }
 
@@ -418,6 +450,7 @@ async function ignoreEvent(
 
 interface EventFilters {
   status?: EventStatus;
+  booking_id?: string;
   property_id?: string;
   connection_id?: string;
   platform?: z.infer<typeof PlatformFilter>;
@@ -430,6 +463,13 @@ interface EventFilters {
 function filterEvents(tenantId: string, f: EventFilters): Where {
   const w = new Where().add("tenant_id = ?", tenantId);
   if (f.status) w.add("status = ?", f.status);
+  if (f.booking_id) {
+    w.add(
+      "idempotency_key IN (SELECT event_key FROM booking_changes WHERE booking_id = ? AND tenant_id = ?)",
+      f.booking_id,
+      tenantId,
+    );
+  }
   if (f.property_id) w.add("property_id = ?", f.property_id);
   if (f.connection_id) w.add("connection_id = ?", f.connection_id);
   if (f.platform) w.add("platform = ?", canonicalPlatform(f.platform));
@@ -444,6 +484,9 @@ const EventType = z.string().trim().min(1).max(100).openapi({ example: "reservat
 
 const ListQuery = PageQuery.extend({
   status: z.enum(EVENT_STATUSES).optional(),
+  booking_id: IdRef("bk_7c2e…")
+    .optional()
+    .openapi({ description: "Only the events that changed this booking (created, moved, …)" }),
   property_id: IdRef("prop_3b1f…").optional(),
   connection_id: IdRef("con_4e1d…").optional(),
   platform: PlatformFilter.optional(),

@@ -176,6 +176,7 @@ webhooks.post("/:platform", async (c) => {
     receivedAt: Date.now(),
     signature,
     bodyB64: bytesToBase64(body),
+    deliveryId: crypto.randomUUID(),
   };
   try {
     await c.env.INBOUND_QUEUE.send(message, { contentType: "json" });

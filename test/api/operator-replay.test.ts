@@ -16,7 +16,7 @@ import { expectApi, tokenFor, type Json } from "./operator-fixtures";
 
 /**
  * Replay and retry against the Airbnb sandbox, through the real inbound queue and consumer:
- * replaying an applied event twice applies it once; an event that failed while the sandbox was
+ * replaying an applied event twice applies it once (and it stays `done`, the event that made it); an event that failed while the sandbox was
  * down is imported once it heals and an operator retries it.
  */
 
@@ -73,7 +73,8 @@ describe("replay and retry through the sandbox", () => {
     for (let replay = 1; replay <= 2; replay++) {
       const queued = await expectApi(202, "POST", `/api/v1/events/${event.id}/replay`, admin);
       expect(queued).toMatchObject({ status: "received", attempts: 0 });
-      // The consumer fetches the reservation again; the same revision is stale: ignored.
+      // The consumer fetches the reservation again; the same revision changes nothing, and the
+      // event stays what it is: the one that created the booking, a note saying so.
       const after = await eventually(
         async () => {
           const e = await getEvent(admin, event.id as string);
@@ -81,8 +82,15 @@ describe("replay and retry through the sandbox", () => {
         },
         { what: `replay ${replay} processed` },
       );
-      expect(after).toMatchObject({ status: "ignored", attempts: 1 });
-      expect(after.outcome).toMatch(/^stale revision: .*stale/);
+      expect(after).toMatchObject({ status: "done", attempts: 1, outcome: `${r.code}: created` });
+      expect(after.changes).toEqual([
+        expect.objectContaining({ channel_booking_id: r.code, outcome: "created" }),
+      ]);
+      expect(after.attempt_log.at(-1)).toMatchObject({
+        attempt: 1,
+        error: null,
+        note: expect.stringContaining("an earlier attempt applied these changes"),
+      });
     }
 
     const bookings = await bookingsOf(r.code);
