@@ -218,41 +218,77 @@ describe("one live owner per platform id", () => {
     expect(res.json.error.code).toBe("external_id_unavailable");
   });
 
-  it("where the platform cannot tell (no adapter yet), the database refuses a second live owner: 409, same words", async () => {
-    const expedia = async (p: Portfolio) =>
-      (
-        await expectApi(201, "POST", "/api/v1/channel-connections", token(p.tenantId), {
-          property_id: p.propertyId,
-          platform: "expedia",
-          external_property_id: uniqueDigits(8),
-          status: "active",
-        })
-      ).id as string;
-    const [ea, ek] = [await expedia(a), await expedia(k)];
-    const roomTypeId = uniqueDigits(9);
-    const first = await map(a.tenantId, {
-      connection_id: ea,
-      mapping_type: "room_type",
-      internal_id: a.roomTypeId,
-      external_id: roomTypeId,
-    });
-    expect(first.status, first.text).toBe(201);
-    expect(first.json).toMatchObject({
-      status: "pending",
-      verification_error: "Expedia has no adapter yet: confirmed once it has one",
-    });
-    const second = await map(k.tenantId, {
-      connection_id: ek,
-      mapping_type: "room_type",
-      internal_id: k.roomTypeId,
-      external_id: roomTypeId,
-    });
-    expect(second.status).toBe(409);
-    expect(second.json.error).toMatchObject({
-      code: "external_id_unavailable",
-      message:
-        "this room type cannot be mapped: it is already connected elsewhere, or not reachable with this connection's credentials",
-    });
+  // Platforms without an adapter yet cannot be asked: the mapping is kept pending, and the
+  // database alone refuses a second live owner (409, the same words). Ids a platform scopes per
+  // property (Google room and rate codes) are each connection's own and never clash.
+  const NO_ADAPTER = [
+    ["expedia", "property", "hotel", () => uniqueDigits(8)],
+    ["expedia", "room_type", "room type", () => uniqueDigits(9)],
+    ["expedia", "rate_plan", "rate plan", () => uniqueDigits(9)],
+    ["fewo_direkt", "property", "listing", () => uniqueDigits(9)],
+    ["fewo_direkt", "room_type", "listing", () => uniqueDigits(9)],
+    ["google", "property", "hotel", () => `hotel-${uniqueDigits(6)}`],
+    ["ical", "room_type", "feed", () => `https://calendar.example.com/${uniqueDigits(8)}.ics`],
+  ] as const;
+
+  const connect = async (p: Portfolio, platform: string) =>
+    (
+      await expectApi(201, "POST", "/api/v1/channel-connections", token(p.tenantId), {
+        property_id: p.propertyId,
+        platform,
+        external_property_id: `7${uniqueDigits(8)}`,
+        status: "active",
+      })
+    ).id as string;
+  const internalOf = (p: Portfolio, type: string) =>
+    type === "property"
+      ? p.propertyId
+      : type === "room_type"
+        ? p.roomTypeId
+        : `rp_${p.propertyId.slice(5)}`;
+
+  it.each(NO_ADAPTER)(
+    "%s %s: kept pending; a second tenant gets 409 in the same words",
+    async (platform, type, noun, id) => {
+      const [p, q] = [
+        await seedPortfolio({ mapped: false }),
+        await seedPortfolio({ mapped: false }),
+      ];
+      for (const t of [p.tenantId, q.tenantId]) tokens.set(t, await tokenFor(t));
+      const externalId = id();
+      const body = async (o: Portfolio) => ({
+        connection_id: await connect(o, platform),
+        mapping_type: type,
+        internal_id: internalOf(o, type),
+        external_id: externalId,
+      });
+      const first = await map(p.tenantId, await body(p));
+      expect(first.status, first.text).toBe(201);
+      expect(first.json).toMatchObject({
+        status: "pending",
+        verification_error: expect.stringContaining("has no adapter yet"),
+      });
+      const second = await map(q.tenantId, await body(q));
+      expect(second.status, second.text).toBe(409);
+      expect(second.json.error).toMatchObject({
+        code: "external_id_unavailable",
+        message: `this ${noun} cannot be mapped: it is already connected elsewhere, or not reachable with this connection's credentials`,
+      });
+    },
+  );
+
+  it("Google room codes are each hotel's own: two tenants may both map 'double'", async () => {
+    const [p, q] = [await seedPortfolio({ mapped: false }), await seedPortfolio({ mapped: false })];
+    for (const t of [p.tenantId, q.tenantId]) tokens.set(t, await tokenFor(t));
+    for (const o of [p, q]) {
+      const res = await map(o.tenantId, {
+        connection_id: await connect(o, "google"),
+        mapping_type: "room_type",
+        internal_id: o.roomTypeId,
+        external_id: "double",
+      });
+      expect(res.status, res.text).toBe(201);
+    }
   });
 
   it("a connection for a platform property another tenant holds is refused without naming anyone", async () => {
