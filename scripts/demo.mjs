@@ -129,12 +129,12 @@ try {
   const engineCalendarBefore = await bookingComClosed(19, 25);
   const dup = await fetch(original.url, {
     method: "POST",
-    headers: original.headers,
+    headers: { ...original.headers, connection: "close" },
     body: original.body,
   });
   const forged = await fetch(original.url, {
     method: "POST",
-    headers: original.headers,
+    headers: { ...original.headers, connection: "close" },
     body: original.body.replace('"event_type"', '"event_type" '),
   });
   check(
@@ -172,14 +172,25 @@ try {
   const api = (token, method, path, body) =>
     fetch(`${stack.engineUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        connection: "close",
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+  // A new room type of its own (its flat is already mapped to its own listing).
+  const studio = await (
+    await api(DEMO.tokens.kuesteAdmin, "POST", "/api/v1/properties/prop_duenenblick/room-types", {
+      name: "Studio",
+      units: 1,
+    })
+  ).json();
   const attempt = async (externalId) => {
     const res = await api(DEMO.tokens.kuesteAdmin, "POST", "/api/v1/channel-mappings", {
       connection_id: "con_duenenblick_airbnb",
       mapping_type: "room_type",
-      internal_id: "rt_duenenblick",
+      internal_id: studio.id,
       external_id: externalId,
     });
     return { status: res.status, body: await res.json() };

@@ -138,13 +138,17 @@ export async function sandboxCall(sandboxUrl, method, path, body) {
     try {
       res = await fetch(`${sandboxUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        // A fresh connection per call: wrangler dev closes idle kept-alive sockets, and a POST
+        // sent on one just closed fails before any answer and cannot safely be sent again.
+        headers: {
+          connection: "close",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       break;
     } catch (err) {
-      // A kept-alive socket the local server already closed fails before any answer: an
-      // idempotent call goes again once on a fresh one.
+      // Should a connection still fail before any answer, an idempotent call goes again once.
       if (attempt === 1 && method !== "POST") continue;
       const cause = err?.cause?.code ?? err?.cause?.message ?? "";
       throw new Error(

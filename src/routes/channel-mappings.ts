@@ -33,7 +33,7 @@ import { errorMessage, log } from "../lib/log";
 import { airbnbReservationSchema, airbnbWebhookSchema } from "../platforms/airbnb/adapter";
 import { bookingComWebhookSchema } from "../platforms/booking-com/adapter";
 import { replayUnmappedFor } from "../queue/replay-unmapped";
-import { insertMapping, updateMapping } from "../store/mappings";
+import { insertMapping, updateMapping, type MappingWrite } from "../store/mappings";
 import { unavailableText, verifyWithPlatform } from "../services/mapping-verification";
 
 /**
@@ -182,21 +182,8 @@ type TestResult = z.infer<typeof TestResultSchema>;
 // ---------------------------------------------------------------------------------------------
 // Queries (every one carries the caller's tenant)
 
-interface MappingRow {
-  id: string;
-  connection_id: string;
-  property_id: string;
-  platform: Platform;
-  mapping_type: MappingType;
-  internal_id: string;
-  external_id: string;
-  status: MappingStatus;
-  verified_at: number | null;
-  verification_error: string | null;
-  created_at: number;
-  updated_at: number;
-  deleted_at: number | null;
-}
+/** A mapping as the store writes it, with its connection's property and its deletion time. */
+type MappingRow = MappingWrite & { property_id: string; deleted_at: number | null };
 
 const MAPPING_SELECT = `SELECT m.id, m.connection_id, c.property_id, m.platform, m.mapping_type, m.internal_id,
     m.external_id, m.status, m.verified_at, m.verification_error, m.created_at, m.updated_at, m.deleted_at
