@@ -138,10 +138,10 @@ export async function sandboxCall(sandboxUrl, method, path, body) {
     try {
       res = await fetch(`${sandboxUrl}${path}`, {
         method,
-        // A fresh connection per call: wrangler dev closes idle kept-alive sockets, and a POST
+        // A POST on a fresh connection: wrangler dev closes idle kept-alive sockets, and a POST
         // sent on one just closed fails before any answer and cannot safely be sent again.
         headers: {
-          connection: "close",
+          ...(method === "POST" ? { connection: "close" } : {}),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
