@@ -38,6 +38,7 @@ export const TEST_BINDINGS = {
   BEDS24_API_BASE: "http://sandbox.test/beds24",
   BEDS24_REFRESH_TOKEN: "sandbox-beds24-refresh-token",
   OPERATOR_TOKEN: "test-operator-token",
+  METRICS_TOKEN: "test-metrics-token",
   // Gates flush as soon as their alarm runs; the coalescing tests set a window per connection.
   GATE_COALESCE_QUIET_MS: "0",
   GATE_COALESCE_MAX_DELAY_MS: "0",

@@ -1,11 +1,23 @@
 // `npm start`: the whole engine locally on embedded defaults. Nothing to install or configure.
-import { DEMO, startStack } from "./lib/stack.mjs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEMO, ROOT, startStack } from "./lib/stack.mjs";
+
+/** GET /metrics needs METRICS_TOKEN; an older .dev.vars may not set it (then /metrics is a 404). */
+function metricsHint(engineUrl) {
+  const vars = readFileSync(join(ROOT, ".dev.vars"), "utf8");
+  const token = /^METRICS_TOKEN=(.+)$/m.exec(vars)?.[1]?.trim();
+  return token
+    ? `curl -H 'Authorization: Bearer ${token}' ${engineUrl}/metrics`
+    : "off: add METRICS_TOKEN to .dev.vars (see .dev.vars.example)";
+}
 
 console.log("Starting the channel manager (engine + platform sandbox) under wrangler dev…");
 const stack = await startStack();
 const { engineUrl, sandboxUrl } = stack;
 console.log(`
-  Engine   ${engineUrl}      (webhooks: POST /api/v1/webhooks/airbnb | booking_com, GET /health, GET /metrics)
+  Engine   ${engineUrl}      (webhooks: POST /api/v1/webhooks/airbnb | booking_com, GET /health)
+  Metrics  ${metricsHint(engineUrl)}
   Sandbox  ${sandboxUrl}      (Airbnb + Booking.com simulators, control API under /_sandbox)
   D1, Queues and Durable Objects are local (state in ${stack.persistTo}); logs in ${stack.logDir}/.
 

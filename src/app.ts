@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { requireMetricsToken } from "./auth/middleware";
 import { swaggerPage } from "./http/docs";
 import { ApiError, errorResponse } from "./http/errors";
-import { createRouter } from "./http/openapi";
+import { createRouter, ErrorSchema, ok } from "./http/openapi";
 import { metricsText } from "./lib/metrics";
 import { channelConnections } from "./routes/channel-connections";
 import { channelMappings } from "./routes/channel-mappings";
@@ -41,8 +42,15 @@ export function createApp() {
       path: "/metrics",
       tags: ["Operations"],
       summary: "This isolate's counters in Prometheus text format",
+      description:
+        "Needs `Authorization: Bearer <METRICS_TOKEN>`. Without that secret the route is not " +
+        "exposed (404). Label values come from fixed sets (unknown platforms count as `unknown`).",
+      security: [{ MetricsToken: [] }],
+      middleware: [requireMetricsToken] as const,
       responses: {
         200: { description: "Counters", content: { "text/plain": { schema: z.string() } } },
+        401: ok("Missing, malformed or wrong metrics token", ErrorSchema),
+        404: ok("METRICS_TOKEN is not set: the route is not exposed", ErrorSchema),
       },
     }),
     (c) => c.text(metricsText(), 200),
@@ -66,6 +74,11 @@ export function createApp() {
     type: "http",
     scheme: "bearer",
     description: "A tenant API token (cm_…); POST /api/v1/tenants takes the operator token",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "MetricsToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The METRICS_TOKEN secret; only GET /metrics takes it",
   });
   for (const doc of WEBHOOK_DOCS) app.openAPIRegistry.registerPath(doc);
   app.doc31("/openapi.json", {

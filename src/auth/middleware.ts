@@ -3,6 +3,7 @@ import type { TokenRole } from "../db/tenancy.schema";
 import { ApiError } from "../http/errors";
 import { timingSafeEqual } from "../ingress/signature";
 import { API_TOKEN_FORMAT, hashApiToken } from "./tokens";
+import { unknownTokens } from "./unknown-tokens";
 
 export interface AuthContext {
   tenantId: string;
@@ -26,12 +27,18 @@ export const requireTenantAuth = createMiddleware<AuthEnv>(async (c, next) => {
   if (!API_TOKEN_FORMAT.test(token)) {
     throw new ApiError(401, "malformed_token", "the bearer token is not an API token");
   }
+  const hash = await hashApiToken(token);
+  const invalid = () => new ApiError(401, "invalid_token", "the token is not valid");
+  if (unknownTokens.has(hash)) throw invalid();
   const row = await c.env.DB.prepare(
     `SELECT id, tenant_id AS tenantId, role, revoked_at AS revokedAt FROM api_tokens WHERE token_hash = ?`,
   )
-    .bind(await hashApiToken(token))
+    .bind(hash)
     .first<{ id: string; tenantId: string; role: TokenRole; revokedAt: number | null }>();
-  if (!row) throw new ApiError(401, "invalid_token", "the token is not valid");
+  if (!row) {
+    unknownTokens.add(hash);
+    throw invalid();
+  }
   if (row.revokedAt !== null) throw new ApiError(401, "revoked_token", "the token was revoked");
   c.set("auth", { tenantId: row.tenantId, tokenId: row.id, role: row.role });
   // Bookkeeping, off the response path.
@@ -52,13 +59,32 @@ export const requireAdmin = createMiddleware<AuthEnv>(async (c, next) => {
   await next();
 });
 
+/** Constant-time, so the answer's timing tells nothing about how much of a guess was right. */
+function matchesSecret(token: string, expected: string | undefined): boolean {
+  const enc = new TextEncoder();
+  return !!expected && timingSafeEqual(enc.encode(token), enc.encode(expected));
+}
+
 /** The operator (whoever runs the engine) creates tenants with the OPERATOR_TOKEN secret. */
 export const requireOperator = createMiddleware<AuthEnv>(async (c, next) => {
   const token = bearer(c.req.header("authorization"));
-  const expected = c.env.OPERATOR_TOKEN;
-  const enc = new TextEncoder();
-  if (!expected || !timingSafeEqual(enc.encode(token), enc.encode(expected))) {
+  if (!matchesSecret(token, c.env.OPERATOR_TOKEN)) {
     throw new ApiError(401, "invalid_token", "the operator token is not valid");
+  }
+  await next();
+});
+
+/** GET /metrics: a scraper with the METRICS_TOKEN secret. */
+export const requireMetricsToken = createMiddleware<AuthEnv>(async (c, next) => {
+  // Not configured means not exposed: the same 404 as a route that does not exist, so a
+  // deployment without the secret does not even show the endpoint. A 401 would tell a prober
+  // there is a token to guess; a 503 would read as an outage when it is a choice.
+  if (!c.env.METRICS_TOKEN) {
+    throw new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`);
+  }
+  const token = bearer(c.req.header("authorization"));
+  if (!matchesSecret(token, c.env.METRICS_TOKEN)) {
+    throw new ApiError(401, "invalid_token", "the metrics token is not valid");
   }
   await next();
 });

@@ -14,7 +14,7 @@ function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-type Level = "debug" | "info" | "warn" | "error";
+export type Level = "debug" | "info" | "warn" | "error";
 
 export function log(level: Level, event: string, fields: Record<string, unknown> = {}): void {
   const line = JSON.stringify({ level, event, ...(redact(fields) as object) });

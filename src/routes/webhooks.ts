@@ -6,7 +6,8 @@ import { ApiError, zodIssues } from "../http/errors";
 import { verifyOtaWebhook, type SignatureFailure } from "../ingress/signature";
 import { bytesToBase64 } from "../lib/base64";
 import { log } from "../lib/log";
-import { count } from "../lib/metrics";
+import { LogSampler, logSampled } from "../lib/log-sampler";
+import { count, labelValue, type WebhookRejection } from "../lib/metrics";
 import { getAdapter, platformConfig } from "../platforms/registry";
 import type { WebhookMessage } from "../queue/messages";
 import { ZodError } from "zod";
@@ -69,9 +70,18 @@ const SIGNATURE_MESSAGES: Record<SignatureFailure, string> = {
   signature_mismatch: "signature does not match the body",
 };
 
-function reject(platform: string, reason: string, err: ApiError): never {
+/**
+ * Junk costs a counter increment, not a log line each: at most 10 lines per reason per isolate
+ * per minute, the next one saying how many were held back. The counter counts every rejection.
+ */
+const rejectionLogs = new LogSampler(10, 60_000);
+
+function reject(platform: string, reason: WebhookRejection, err: ApiError): never {
   count("webhook_rejected_total", { platform, reason });
-  log("warn", "webhook.rejected", { platform, reason, status: err.status });
+  const fields: Record<string, unknown> = { platform: labelValue("platform", platform), reason };
+  // The path a sender used is the one clue to a misconfigured webhook URL; kept short.
+  if (reason === "unknown_platform") fields.requested = platform.slice(0, 32);
+  logSampled(rejectionLogs, reason, "warn", "webhook.rejected", { ...fields, status: err.status });
   throw err;
 }
 
@@ -114,7 +124,7 @@ webhooks.post("/:platform", async (c) => {
   const adapter = platform && getAdapter(platform);
   if (!platform || !adapter) {
     reject(
-      platformParam.slice(0, 32),
+      platformParam,
       "unknown_platform",
       new ApiError(404, "unknown_platform", `no webhook endpoint for platform "${platformParam}"`),
     );

@@ -41,4 +41,19 @@ describe("OpenAPI document", () => {
       }
     }
   });
+
+  it("declares the metrics token on /metrics, with its 401 and 404", async () => {
+    const app = createApp();
+    const doc = (await (await app.request("/openapi.json", {}, {} as Env)).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[]; responses: object }>>;
+      components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+    };
+    const op = doc.paths["/metrics"]!.get!;
+    expect(op.security).toEqual([{ MetricsToken: [] }]);
+    expect(Object.keys(op.responses).sort()).toEqual(["200", "401", "404"]);
+    expect(doc.components.securitySchemes.MetricsToken).toMatchObject({
+      type: "http",
+      scheme: "bearer",
+    });
+  });
 });
