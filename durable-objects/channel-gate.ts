@@ -56,7 +56,10 @@ import {
 } from "../src/platforms/types";
 import { NIGHT_ASPECTS } from "../src/queue/messages";
 import { backoffSeconds, rateLimitSeconds } from "../src/queue/retry-policy";
+import { GateDeferral } from "./gate-deferral";
 import { GateTokenStore, TokenRefreshError } from "./gate-token-store";
+
+export { GateDeferral };
 
 export interface MarkDirtyInput {
   tenantId: string;
@@ -105,25 +108,6 @@ export interface GateStatus {
   tokens: { refreshDueAt: number | null };
 }
 
-/** Raised inside the gate when a call may not leave yet (rate limit, open circuit). */
-export class GateDeferral extends PlatformError {
-  constructor(
-    platform: PlatformError["platform"],
-    readonly retryAt: number,
-    readonly reason: "rate_limit" | "circuit_open",
-    now: number,
-  ) {
-    super(
-      platform,
-      "rate_limited",
-      `${reason === "circuit_open" ? "circuit open" : "rate limit reached"}: held until ${new Date(retryAt).toISOString()}`,
-      undefined,
-      Math.max(1, Math.ceil((retryAt - now) / 1000)),
-    );
-    this.name = "GateDeferral";
-  }
-}
-
 type Connection = ConnectionRow & { timeZone: string };
 
 interface PendingRow extends Record<string, SqlStorageValue> {
@@ -153,7 +137,8 @@ const PACING_CAP_MS = 2_000;
 /**
  * One ChannelGate per channel connection (platform × property). Every call to the platform for
  * that connection leaves from here — pushes, booking fetches, acknowledgements, token refreshes —
- * so the rate limiter, the circuit breaker and the tokens are exact without any coordination.
+ * so the rate limiter, the circuit breaker and the tokens are exact without any coordination
+ * (the tokens of an account several connections share are its TokenBroker's: gate-token-store.ts).
  *
  * Pushes are level-triggered: changes mark (room type, night, aspect) pending; a flush reads the
  * current truth from D1 and sends the fewest requests the platform's request size allows,
@@ -1239,7 +1224,7 @@ export class ChannelGate extends DurableObject<Env> {
             : null,
         callsInWindow: inWindow.length,
       },
-      tokens: { refreshDueAt: this.tokens.refreshDueAt() },
+      tokens: { refreshDueAt: await this.tokens.refreshDueAt() },
     };
   }
 }

@@ -1,175 +1,175 @@
-import { decryptCredentials, encryptCredentials } from "../src/lib/credentials-crypto";
 import { errorMessage, log } from "../src/lib/log";
-import { PlatformError } from "../src/platforms/types";
 import {
-  REFRESH_MARGIN_MS,
-  checkMintBudget,
+  isSharedToken,
+  tokenKeyFields,
   tokenKeyOf,
   type TokenKey,
   type TokenSource,
   type TokenStore,
 } from "../src/platforms/token-cache";
+import { PlatformError } from "../src/platforms/types";
+import { GateDeferral } from "./gate-deferral";
+import { tokenBroker } from "./token-broker";
+import {
+  TokenKeeper,
+  errorOf,
+  failureOf,
+  type MintOutcome,
+  type MintRequest,
+  type TokenAnswer,
+} from "./token-keeper";
 
 /**
- * A connection's access and refresh tokens, in its ChannelGate's SQLite storage, AES-GCM
- * encrypted under CREDENTIALS_KEYS and bound to the tenant and connection (a row copied elsewhere
- * does not decrypt). Every call of the connection runs in this one object, so one in-flight mint
- * promise is enough for "one refresh at a time": concurrent callers await it instead of minting
- * their own (Airbnb rotates refresh tokens; two refreshes racing would burn one).
+ * The tokens a ChannelGate's calls use.
  *
- * Tokens survive eviction and restarts. A stored refresh token remembers the configured one it
- * descends from, so an operator re-authorising (new credentials) takes over again.
+ * - **Credentials of its own** (the key names an account): the tokens live here, in the gate's
+ *   SQLite (TokenKeeper), encrypted and bound to the tenant and connection.
+ * - **An account several connections share** (Booking.com's machine account, the app-level host
+ *   credentials): the tokens live in that account's TokenBroker, so every connection spends the
+ *   one mint budget, awaits the one mint in flight and sends the latest rotated refresh token.
+ *   The gate keeps a copy in memory until it is due: the broker is one object for the whole
+ *   account, so it hears from each gate about once per token lifetime, not once per call.
+ *
+ * Either way the mint request leaves from the gate whose call needs the token, through that
+ * gate's fetch: the broker calls back into it (`mint.run`), and the adapter's token request and
+ * its parsing run here, with this connection's credentials, which never reach the broker. So the
+ * limits split as the platform's do. The mint is one call of one connection: it passes that
+ * connection's breaker (held while its platform is failing) and spends one call of its limiter,
+ * like its other calls, which is conservative where a token endpoint is not counted per
+ * connection. What is the account's, the mint budget (30 per hour at Booking.com), is counted by
+ * the broker, which a per-connection limiter could never see. A mint this gate held was never
+ * sent: it spends no budget, and another gate waiting for the same token mints instead.
  */
 export class GateTokenStore implements TokenStore {
-  private readonly inflight = new Map<string, Promise<string>>();
-  private writes = 0;
-  /** Without CREDENTIALS_KEYS tokens stay in this object's memory only: never plaintext at rest. */
-  private readonly memory = new Map<
-    string,
-    { value: Record<string, string>; refreshAt: number | null }
-  >();
-  private warned = false;
+  private readonly own: TokenKeeper;
+  /** Broker tokens this gate used, in memory only, until they are due. */
+  private readonly copies = new Map<string, { token: string; refreshAt: number }>();
+  /** The broker this gate's connection takes its tokens from (null: its own credentials). */
+  private brokerName: string | null;
 
   constructor(
     private readonly sql: SqlStorage,
-    private readonly env: Pick<Env, "CREDENTIALS_KEYS">,
-    private readonly binding: () => { tenantId: string; connectionId: string },
+    private readonly env: Pick<Env, "CREDENTIALS_KEYS" | "TOKEN_BROKER">,
+    binding: () => { tenantId: string; connectionId: string },
     private readonly clock: () => number,
   ) {
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS tokens (
-        name TEXT PRIMARY KEY, ciphertext TEXT NOT NULL, refresh_at INTEGER, updated_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS token_mints (at INTEGER NOT NULL);
-    `);
+    this.own = new TokenKeeper(sql, env, binding, clock);
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS token_broker (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL)`,
+    );
+    this.brokerName =
+      sql.exec<{ name: string }>(`SELECT name FROM token_broker`).toArray()[0]?.name ?? null;
   }
 
   async getAccessToken(source: TokenSource): Promise<string> {
-    const name = `access:${tokenKeyOf(source)}`;
-    for (;;) {
-      const pending = this.inflight.get(name);
-      if (pending) return pending;
-      const writesBefore = this.writes;
-      const stored = await this.read(name);
-      if (stored?.value.token && stored.refreshAt !== null && this.clock() < stored.refreshAt) {
-        return stored.value.token;
-      }
-      // A mint finished while we were decrypting: read again instead of minting a second time.
-      if (this.writes === writesBefore || this.inflight.has(name)) break;
+    const request: MintRequest = {
+      key: tokenKeyFields(source),
+      ...(source.maxMintsPerHour !== undefined ? { maxMintsPerHour: source.maxMintsPerHour } : {}),
+    };
+    const mint = mintThroughGate(source);
+    if (!isSharedToken(source)) {
+      this.useBroker(null);
+      return mint.settle(await this.own.accessToken(request, mint.run));
     }
-    let mint = this.inflight.get(name);
-    if (!mint) {
-      mint = this.mint(name, source).finally(() => this.inflight.delete(name));
-      this.inflight.set(name, mint);
-    }
-    return mint;
+    const name = tokenKeyOf(source);
+    this.useBroker(name);
+    const copy = this.copies.get(name);
+    if (copy && this.clock() < copy.refreshAt) return copy.token;
+    const answer = await this.brokerCall<TokenAnswer>(source, (b) =>
+      b.accessToken(request, mint.run),
+    );
+    if (answer.ok) this.copies.set(name, { token: answer.token, refreshAt: answer.refreshAt });
+    return mint.settle(answer);
   }
 
+  /** A 401 with a shared token: the broker drops it only if it is still current, so one refresh serves all. */
   async invalidate(key: TokenKey, token: string): Promise<void> {
-    const name = `access:${tokenKeyOf(key)}`;
-    const stored = await this.read(name);
-    if (stored?.value.token !== token) return;
-    this.memory.delete(name);
-    this.sql.exec(`DELETE FROM tokens WHERE name = ?`, name);
+    if (!isSharedToken(key)) return this.own.invalidate(key, token);
+    const name = tokenKeyOf(key);
+    if (this.copies.get(name)?.token === token) this.copies.delete(name);
+    await this.brokerCall(key, (b) => b.invalidate(tokenKeyFields(key), token));
   }
 
   async currentRefreshToken(key: TokenKey, configured: string): Promise<string> {
-    const stored = await this.read(`refresh:${tokenKeyOf(key)}`);
-    return stored?.value.configured === configured && stored.value.token
-      ? stored.value.token
-      : configured;
+    if (!isSharedToken(key)) return this.own.currentRefreshToken(key, configured);
+    return this.brokerCall(key, (b) => b.currentRefreshToken(tokenKeyFields(key), configured));
   }
 
   async rememberRefreshToken(key: TokenKey, configured: string, latest: string): Promise<void> {
-    await this.write(`refresh:${tokenKeyOf(key)}`, { token: latest, configured }, null);
-  }
-
-  /** When the stored access token is due for refresh (null when none), for the status route. */
-  refreshDueAt(): number | null {
-    const row = this.sql
-      .exec<{ refresh_at: number | null }>(
-        `SELECT MIN(refresh_at) AS refresh_at FROM tokens WHERE name LIKE 'access:%'`,
-      )
-      .one();
-    return row.refresh_at;
-  }
-
-  /** Drop every stored token (the connection's credentials changed). */
-  clear(): void {
-    this.memory.clear();
-    this.sql.exec(`DELETE FROM tokens`);
-  }
-
-  private async mint(name: string, source: TokenSource): Promise<string> {
-    const now = this.clock();
-    this.sql.exec(`DELETE FROM token_mints WHERE at <= ?`, now - 3_600_000);
-    const mintedAt = this.sql
-      .exec<{ at: number }>(`SELECT at FROM token_mints`)
-      .toArray()
-      .map((r) => r.at);
-    checkMintBudget(source, mintedAt, now);
-    this.sql.exec(`INSERT INTO token_mints (at) VALUES (?)`, now);
-    // Lifetime counts from before the request: the platform's clock for the token started later.
-    let grant;
-    try {
-      grant = await source.mint();
-    } catch (err) {
-      if (err instanceof PlatformError && err.kind === "auth") {
-        throw new TokenRefreshError(err.platform, err.message, err.status);
-      }
-      throw err;
-    }
-    const refreshAt = now + Math.max(0, grant.expiresInSeconds * 1000 - REFRESH_MARGIN_MS);
-    await this.write(name, { token: grant.accessToken }, refreshAt);
-    return grant.accessToken;
-  }
-
-  private async read(
-    name: string,
-  ): Promise<{ value: Record<string, string>; refreshAt: number | null } | null> {
-    if (!this.env.CREDENTIALS_KEYS) return this.memory.get(name) ?? null;
-    const row = this.sql
-      .exec<{ ciphertext: string; refresh_at: number | null }>(
-        `SELECT ciphertext, refresh_at FROM tokens WHERE name = ?`,
-        name,
-      )
-      .toArray()[0];
-    if (!row) return null;
-    try {
-      const value = await decryptCredentials(this.env, this.binding(), row.ciphertext);
-      return { value, refreshAt: row.refresh_at };
-    } catch (err) {
-      // A key rotated away or a corrupt row: mint a new token rather than fail every call.
-      log("warn", "gate.token_unreadable", { error: errorMessage(err) });
-      this.sql.exec(`DELETE FROM tokens WHERE name = ?`, name);
-      return null;
-    }
-  }
-
-  private async write(
-    name: string,
-    value: Record<string, string>,
-    refreshAt: number | null,
-  ): Promise<void> {
-    if (!this.env.CREDENTIALS_KEYS) {
-      if (!this.warned)
-        log("warn", "gate.tokens_in_memory", { reason: "CREDENTIALS_KEYS not set" });
-      this.warned = true;
-      this.memory.set(name, { value, refreshAt });
-      this.writes += 1;
-      return;
-    }
-    const { ciphertext } = await encryptCredentials(this.env, this.binding(), value);
-    this.sql.exec(
-      `INSERT INTO tokens (name, ciphertext, refresh_at, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT(name) DO UPDATE SET ciphertext = excluded.ciphertext,
-         refresh_at = excluded.refresh_at, updated_at = excluded.updated_at`,
-      name,
-      ciphertext,
-      refreshAt,
-      this.clock(),
+    if (!isSharedToken(key)) return this.own.rememberRefreshToken(key, configured, latest);
+    await this.brokerCall(key, (b) =>
+      b.rememberRefreshToken(tokenKeyFields(key), configured, latest),
     );
-    this.writes += 1;
   }
+
+  /**
+   * When the token this connection uses is due for refresh (null when it has none yet), for the
+   * status route: a shared token's is the broker's, whichever gate minted it.
+   */
+  async refreshDueAt(): Promise<number | null> {
+    const name = this.brokerName;
+    if (name === null) return this.own.refreshDueAt();
+    try {
+      return await this.env.TOKEN_BROKER.getByName(name).refreshDueAt();
+    } catch (err) {
+      log("warn", "gate.token_broker_unreachable", { error: errorMessage(err) });
+      return this.copies.get(name)?.refreshAt ?? null;
+    }
+  }
+
+  private useBroker(name: string | null): void {
+    if (name === this.brokerName) return;
+    this.brokerName = name;
+    if (name === null) this.sql.exec(`DELETE FROM token_broker`);
+    else this.sql.exec(`INSERT OR REPLACE INTO token_broker (id, name) VALUES (1, ?)`, name);
+  }
+
+  /** A broker that cannot be reached is a transient failure of the call that needed it. */
+  private async brokerCall<T>(
+    key: TokenKey,
+    call: (broker: ReturnType<typeof tokenBroker>) => PromiseLike<T>,
+  ): Promise<T> {
+    try {
+      return await call(tokenBroker(this.env, key));
+    } catch (err) {
+      if (err instanceof PlatformError) throw err;
+      throw new PlatformError(key.platform, "transient", `token broker: ${errorMessage(err)}`);
+    }
+  }
+}
+
+/**
+ * One mint attempt through this gate's fetch, reported as data (it may run as an RPC callback
+ * from the broker). The error itself stays here, so this gate rethrows exactly what it met (a
+ * GateDeferral stays one); a gate that awaited another gate's mint gets the same failure rebuilt.
+ */
+function mintThroughGate(source: TokenSource): {
+  run: () => Promise<MintOutcome>;
+  settle: (answer: TokenAnswer) => string;
+} {
+  let thrown: { error: unknown } | null = null;
+  const run = async (): Promise<MintOutcome> => {
+    try {
+      const { accessToken, expiresInSeconds } = await source.mint();
+      return { ok: true, grant: { accessToken, expiresInSeconds } };
+    } catch (err) {
+      thrown = { error: err };
+      return { ok: false, sent: !(err instanceof GateDeferral), error: failureOf(err) };
+    }
+  };
+  const settle = (answer: TokenAnswer): string => {
+    if (answer.ok) return answer.token;
+    throw refusalOf(thrown ? thrown.error : errorOf(source.platform, answer.error));
+  };
+  return { run, settle };
+}
+
+/** The token endpoint said no: the connection's credentials need attention. */
+function refusalOf(err: unknown): unknown {
+  if (err instanceof PlatformError && err.kind === "auth" && !(err instanceof TokenRefreshError)) {
+    return new TokenRefreshError(err.platform, err.message, err.status);
+  }
+  return err;
 }
 
 /** The platform refused to issue a token: the connection's credentials need attention. */

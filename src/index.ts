@@ -2,11 +2,12 @@ import { createApp } from "./app";
 import { runScheduled } from "./jobs/cron";
 import { log } from "./lib/log";
 import { handleDeadLetterBatch } from "./queue/dead-letter-consumer";
-import { handleInboundBatch } from "./queue/inbound-consumer";
+import { handleInboundBatch } from "./queue/inbound";
 import type { QueueMessage } from "./queue/messages";
 import { handleOutboundBatch } from "./queue/outbound-consumer";
 
 export { ChannelGate } from "../durable-objects/channel-gate";
+export { TokenBroker } from "../durable-objects/token-broker";
 
 const app = createApp();
 

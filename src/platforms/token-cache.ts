@@ -4,9 +4,11 @@ import { platformFetch, readJson } from "./http";
 import { PlatformError, type AdapterContext } from "./types";
 
 /**
- * Access tokens. `TokenStore` is where they live: the ChannelGate keeps each connection's tokens
- * encrypted in its own storage (durable-objects/gate-token-store.ts); outside a gate (node tests,
- * tools) the memory store below keeps them per (platform, baseUrl, clientId) in the isolate.
+ * Access tokens. `TokenStore` is where they live. In a ChannelGate (durable-objects/
+ * gate-token-store.ts) a connection with credentials of its own keeps its tokens encrypted in the
+ * gate's storage, and a token of an account several connections share (`isSharedToken`) lives in
+ * that account's TokenBroker (durable-objects/token-broker.ts), so they spend one mint budget.
+ * Outside a gate (node tests, tools) the memory store below keeps them per token key in the isolate.
  *
  * - Reused until 60 s before expiry, so a call never leaves with a token about to lapse.
  * - Single-flight: concurrent callers await the same mint instead of each minting one
@@ -19,7 +21,8 @@ import { PlatformError, type AdapterContext } from "./types";
  */
 
 export const REFRESH_MARGIN_MS = 60_000;
-const HOUR_MS = 3_600_000;
+/** The rolling window a mint budget counts over. */
+export const MINT_BUDGET_WINDOW_MS = 3_600_000;
 
 export interface TokenGrant {
   accessToken: string;
@@ -50,6 +53,21 @@ const cache = new Map<string, Entry>();
 /** The identity of a token: whose it is, for which platform, app and API root. */
 export function tokenKeyOf(source: TokenKey): string {
   return JSON.stringify([source.platform, source.baseUrl, source.clientId, source.account ?? ""]);
+}
+
+/** Just the key of a source (plain data, so it can cross RPC without the source's functions). */
+export function tokenKeyFields(source: TokenKey): TokenKey {
+  const { platform, baseUrl, clientId, account } = source;
+  return { platform, baseUrl, clientId, ...(account !== undefined ? { account } : {}) };
+}
+
+/**
+ * A key without an account is the Worker's own credentials: Booking.com's machine account, or the
+ * app-level host refresh tokens (connection-config.ts sets `account` only for a connection's own
+ * credentials). Every connection without credentials of its own shares that token and its budget.
+ */
+export function isSharedToken(key: TokenKey): boolean {
+  return key.account === undefined;
 }
 
 function entryOf(key: string): Entry {
@@ -85,17 +103,21 @@ async function mintInto(entry: Entry, source: TokenSource): Promise<string> {
 
 function checkBudget(entry: Entry, source: TokenSource): void {
   const now = source.now();
-  entry.mintedAt = entry.mintedAt.filter((t) => t > now - HOUR_MS);
+  entry.mintedAt = entry.mintedAt.filter((t) => t > now - MINT_BUDGET_WINDOW_MS);
   checkMintBudget(source, entry.mintedAt, now);
 }
 
 /** Throw rate_limited when `mintedAt` (mints of the last hour) already spends the budget. */
-export function checkMintBudget(source: TokenSource, mintedAt: number[], now: number): void {
-  const recent = mintedAt.filter((t) => t > now - HOUR_MS).sort((a, b) => a - b);
+export function checkMintBudget(
+  source: Pick<TokenSource, "platform" | "maxMintsPerHour">,
+  mintedAt: number[],
+  now: number,
+): void {
+  const recent = mintedAt.filter((t) => t > now - MINT_BUDGET_WINDOW_MS).sort((a, b) => a - b);
   const max = source.maxMintsPerHour;
   if (max === undefined || recent.length < max) return;
   const oldest = recent[0] ?? now;
-  const retryAfter = Math.max(1, Math.ceil((oldest + HOUR_MS - now) / 1000));
+  const retryAfter = Math.max(1, Math.ceil((oldest + MINT_BUDGET_WINDOW_MS - now) / 1000));
   throw new PlatformError(
     source.platform,
     "rate_limited",
