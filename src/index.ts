@@ -7,6 +7,7 @@ import type { QueueMessage } from "./queue/messages";
 import { handleOutboundBatch } from "./queue/outbound-consumer";
 
 export { ChannelGate } from "../durable-objects/channel-gate";
+export { DeadLetterVault } from "../durable-objects/dead-letter-vault";
 export { TokenBroker } from "../durable-objects/token-broker";
 
 const app = createApp();

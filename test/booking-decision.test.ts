@@ -81,33 +81,36 @@ describe("booking decisions", () => {
     );
   });
 
-  it("never applies an older or equal revision", () => {
-    const stored: StoredBooking = {
-      status: "confirmed",
-      roomTypeId: "rt_a",
-      checkIn: "2027-03-01",
-      checkOut: "2027-03-03",
-      channelRevision: 10,
-    };
-    expect(
-      decideBookingAction(stored, {
-        status: "cancelled",
-        roomTypeId: "rt_a",
-        checkIn: "2027-03-01",
-        checkOut: "2027-03-03",
-        revision: 10,
-      }),
-    ).toEqual({ kind: "stale" });
-    expect(
-      decideBookingAction(stored, {
-        status: "cancelled",
-        roomTypeId: "rt_a",
-        checkIn: "2027-03-01",
-        checkOut: "2027-03-03",
-        revision: 9,
-      }),
-    ).toEqual({ kind: "stale" });
+  const storedAt10: StoredBooking = {
+    status: "confirmed",
+    roomTypeId: "rt_a",
+    checkIn: "2027-03-01",
+    checkOut: "2027-03-03",
+    channelRevision: 10,
+  };
+  const same = { ...storedAt10, status: "confirmed" as const, revision: 10 };
+
+  it("never applies an older revision, nor an equal one that says what is stored", () => {
+    expect(decideBookingAction(storedAt10, { ...same, status: "cancelled", revision: 9 })).toEqual({
+      kind: "stale",
+    });
+    expect(decideBookingAction(storedAt10, same)).toEqual({ kind: "stale" });
+    // A conflict stored for this revision is not tried again by the same revision.
+    expect(decideBookingAction({ ...storedAt10, status: "conflict" }, same)).toEqual({
+      kind: "stale",
+    });
   });
+
+  it.each([
+    ["a cancellation", { status: "cancelled" as const }, "release"],
+    ["a move", { checkIn: "2027-03-02", checkOut: "2027-03-05" }, "claim"],
+    ["another room type", { roomTypeId: "rt_b" }, "claim"],
+  ])(
+    "applies %s in the same second as the stored revision (Booking.com revisions are whole seconds)",
+    (_, change, kind) => {
+      expect(decideBookingAction(storedAt10, { ...same, ...change }).kind).toBe(kind);
+    },
+  );
 
   it("treats a detail-only change as no night movement", () => {
     const stored: StoredBooking = {

@@ -29,12 +29,19 @@ describe("cron jobs", () => {
       { what: "pulled booking" },
     );
     expect(row.status).toBe("confirmed");
-    const pulls = await env.DB.prepare(
-      `SELECT count(*) AS n FROM channel_events WHERE connection_id = ? AND event_type = 'reservations.pull'`,
-    )
-      .bind(p.booking.connectionId)
-      .first<{ n: number }>();
-    expect(pulls?.n).toBe(1);
+    // The pull that imported it leaves one event (written once it is done) and one sync log.
+    const pulls = await eventually(
+      async () => {
+        const { results } = await env.DB.prepare(
+          `SELECT status, outcome FROM channel_events WHERE connection_id = ? AND event_type = 'reservations.pull'`,
+        )
+          .bind(p.booking.connectionId)
+          .all<{ status: string; outcome: string }>();
+        return results.length > 0 ? results : null;
+      },
+      { what: "the pull's event" },
+    );
+    expect(pulls).toEqual([{ status: "done", outcome: `${reservation.reservation_id}: created` }]);
   });
 
   it("refuses a schedule it does not know without running anything", async () => {

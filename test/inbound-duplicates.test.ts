@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { handleInboundBatch } from "../src/queue/inbound-consumer";
+import { handleInboundBatch } from "../src/queue/inbound";
 import type { WebhookMessage } from "../src/queue/messages";
 import {
   addDaysUtc,

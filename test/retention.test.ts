@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runScheduled, SCHEDULES } from "../src/jobs/cron";
 import { withLease } from "../src/jobs/leases";
-import { RETENTION_LEASE, runRetention } from "../src/jobs/retention";
+import { RETENTION_LEASE, retentionCatchUp, runRetention } from "../src/jobs/retention";
 import { uniqueDigits } from "./support/fixtures";
 
 const DAY = 86_400_000;
@@ -161,6 +161,21 @@ describe("retention", () => {
     const second = await runRetention(env, NOW, { chunk: 2, maxChunks: 2 });
     expect(second.ran && second.result).toMatchObject({ sync_logs: 1, more: false });
     for (const id of ids) expect(await exists("sync_logs", "id", id)).toBe(false);
+  });
+
+  it("reports its backlog, and the minute catch-up runs again until none is left", async () => {
+    await releaseRetentionLease();
+    for (let i = 0; i < 5; i++) await syncLog("success", NOW - 100 * DAY);
+    const first = await runRetention(env, NOW, { chunk: 2, maxChunks: 2 });
+    expect(first.ran && first.result).toMatchObject({
+      sync_logs: 4,
+      more: true,
+      backlog: { sync_logs: 1, dead_letters: 0, channel_events: 0, webhook_log: 0 },
+    });
+    // The lease row carries the report, which the catch-up reads.
+    const caught = await retentionCatchUp(env, NOW);
+    expect(caught.ran && caught.result).toMatchObject({ sync_logs: 1, more: false });
+    expect(await retentionCatchUp(env, NOW)).toEqual({ ran: false, backlog: false });
   });
 
   it("does nothing while another run holds the lease", async () => {

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateApiToken, hashApiToken } from "../src/auth/tokens";
 import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
-import { defaultDeps, handleInboundBatch } from "../src/queue/inbound-consumer";
+import { defaultDeps, handleInboundBatch } from "../src/queue/inbound";
 import type { WebhookMessage } from "../src/queue/messages";
 import { bytesToBase64 } from "../src/lib/base64";
 import {

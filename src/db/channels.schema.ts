@@ -133,3 +133,29 @@ export const channelMappings = sqliteTable(
     check("channel_mappings_external_not_empty", sql`length(${t.externalId}) > 0`),
   ],
 );
+
+/**
+ * A pull platform's reservation polling, one row per connection, updated in place. A pull that
+ * imports nothing leaves only this row changed (no event, no sync log: at 1,000 connections a
+ * minute each those would grow D1 by a gigabyte a day); only a pull that changes something leaves
+ * an event and a sync log. `next_pull_at` is the cron's lease and schedule in one: a pull is
+ * enqueued only when due, so at most one is ever waiting per connection, and a held or failing
+ * one is asked again when the gate can call, not every minute.
+ */
+export const connectionPulls = sqliteTable("connection_pulls", {
+  connectionId: text("connection_id")
+    .primaryKey()
+    .references(() => channelConnections.id),
+  tenantId: text("tenant_id")
+    .notNull()
+    .references(() => tenants.id),
+  lastPullAt: integer("last_pull_at"),
+  /** What the last pull did ("nothing to import", "2 imported", "held until …", an error). */
+  lastResult: text("last_result"),
+  lastDurationMs: integer("last_duration_ms"),
+  /** The last pull that imported something. */
+  lastChangeAt: integer("last_change_at"),
+  consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  nextPullAt: integer("next_pull_at").notNull().default(0),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -116,6 +116,8 @@ export const syncLogs = sqliteTable(
     index("sync_logs_connection_idx").on(t.tenantId, t.connectionId, t.triggeredAt),
     index("sync_logs_event_idx").on(t.eventId),
     index("sync_logs_status_idx").on(t.status, t.triggeredAt),
+    // The sync metrics read a tenant's logs over a time range, across its connections.
+    index("sync_logs_tenant_time_idx").on(t.tenantId, t.triggeredAt),
   ],
 );
 

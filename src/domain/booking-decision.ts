@@ -21,7 +21,7 @@ export interface IncomingBooking {
 }
 
 export type BookingAction =
-  /** Newer than nothing we know, or older/equal to what we have: change nothing. */
+  /** Older than what we have, or the same revision saying the same: change nothing. */
   | { kind: "stale" }
   /** Only guest/amount details changed; no nights move. */
   | { kind: "update_details" }
@@ -46,12 +46,16 @@ export function decideBookingAction(
       ? { kind: "store_without_nights", status: "cancelled" }
       : { kind: "claim", release: [], claim: incomingNights };
   }
-  // Revision ordering: an older (or the same) revision never overwrites a newer one. An unmapped
-  // booking was stored but never applied, so its own revision may now be applied once.
+  // Revision ordering: an older revision never overwrites a newer one. An equal one is stale only
+  // if it says what is stored: Booking.com's revision is its LastModifyDateTime, to the second,
+  // so a modification in the same second as the creation carries the same revision, and the
+  // platform's answer (fetched just now) then wins. An unmapped booking was stored but never
+  // applied, so its own revision may now be applied once.
+  if (incoming.revision < stored.channelRevision) return { kind: "stale" };
   if (
-    stored.status === "unmapped"
-      ? incoming.revision < stored.channelRevision
-      : incoming.revision <= stored.channelRevision
+    incoming.revision === stored.channelRevision &&
+    stored.status !== "unmapped" &&
+    sameContent(stored, incoming)
   ) {
     return { kind: "stale" };
   }
@@ -68,6 +72,20 @@ export function decideBookingAction(
   if (stored.status === "confirmed" && sameStay) return { kind: "update_details" };
   // A move, a reinstated cancellation, or a conflict trying again: claim the (new) stay.
   return { kind: "claim", release: heldNights, claim: incomingNights };
+}
+
+/** The same status (a conflict is a confirmed stay that found no room), room type and stay. */
+function sameContent(stored: StoredBooking, incoming: IncomingBooking): boolean {
+  const status =
+    incoming.status === "cancelled"
+      ? stored.status === "cancelled"
+      : stored.status === "confirmed" || stored.status === "conflict";
+  return (
+    status &&
+    stored.roomTypeId === incoming.roomTypeId &&
+    stored.checkIn === incoming.checkIn &&
+    stored.checkOut === incoming.checkOut
+  );
 }
 
 /** The nights whose availability an action changes, as ranges for the ChannelGates. */

@@ -66,15 +66,44 @@ function isConcurrentWrite(err: unknown): boolean {
   );
 }
 
+const STORED_COLUMNS = `id, tenant_id AS tenantId, status, room_type_id AS roomTypeId, check_in AS checkIn,
+  check_out AS checkOut, channel_revision AS channelRevision, version, channel_booking_id AS channelBookingId`;
+
+export type StoredBookingRow = StoredRow & { channelBookingId: string };
+
 async function loadStored(scope: ImportScope, channelBookingId: string): Promise<StoredRow | null> {
   return scope.db
-    .prepare(
-      `SELECT id, tenant_id AS tenantId, status, room_type_id AS roomTypeId, check_in AS checkIn,
-              check_out AS checkOut, channel_revision AS channelRevision, version
-       FROM bookings WHERE source = ? AND channel_booking_id = ?`,
-    )
+    .prepare(`SELECT ${STORED_COLUMNS} FROM bookings WHERE source = ? AND channel_booking_id = ?`)
     .bind(scope.platform, channelBookingId)
     .first<StoredRow>();
+}
+
+/** D1 binds at most 100 parameters per statement. */
+const IDS_PER_LOOKUP = 90;
+
+/**
+ * The stored rows of many channel bookings at once (a pull's worth), in one query per 90 ids:
+ * an import given its row need not read it again (a large pull would otherwise read one by one).
+ */
+export async function loadStoredBookings(
+  db: D1Database,
+  platform: Platform,
+  channelBookingIds: readonly string[],
+): Promise<Map<string, StoredBookingRow>> {
+  const out = new Map<string, StoredBookingRow>();
+  const ids = [...new Set(channelBookingIds)];
+  for (let i = 0; i < ids.length; i += IDS_PER_LOOKUP) {
+    const chunk = ids.slice(i, i + IDS_PER_LOOKUP);
+    const { results } = await db
+      .prepare(
+        `SELECT ${STORED_COLUMNS} FROM bookings
+         WHERE source = ? AND channel_booking_id IN (${chunk.map(() => "?").join(", ")})`,
+      )
+      .bind(platform, ...chunk)
+      .all<StoredBookingRow>();
+    for (const r of results) out.set(r.channelBookingId, r);
+  }
+  return out;
 }
 
 function claimStatements(
@@ -304,9 +333,14 @@ export async function importChannelBooking(
   scope: ImportScope,
   booking: ChannelBooking,
   roomTypeId: string,
+  /** The stored row as just read by loadStoredBookings (null: none), to skip reading it again. */
+  preloaded?: StoredRow | null,
 ): Promise<ImportResult> {
   for (let attempt = 1; ; attempt++) {
-    const stored = await loadStored(scope, booking.channelBookingId);
+    const stored =
+      attempt === 1 && preloaded !== undefined
+        ? preloaded
+        : await loadStored(scope, booking.channelBookingId);
     if (stored && stored.tenantId !== scope.tenantId) {
       throw new CrossTenantBookingError(
         `${scope.platform} booking ${booking.channelBookingId} belongs to another tenant`,

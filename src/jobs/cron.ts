@@ -1,26 +1,31 @@
 import { log, errorMessage } from "../lib/log";
 import type { PullMessage } from "../queue/messages";
 import { relayStaleOutbox } from "../queue/outbox";
-import { runRetention } from "./retention";
+import { takeDuePulls } from "../store/pulls";
+import { retentionCatchUp, runRetention } from "./retention";
+import { unparkDeadLetters } from "./unpark-dead-letters";
 import { verifyDueMappings } from "./verify-mappings";
 
 type Job = (env: Env, scheduledTime: number) => Promise<unknown>;
 
-/** Booking.com reservations are pulled: this is the fallback when a push notification is lost. */
+/** Platforms whose reservations are pulled (and acknowledged) rather than pushed. */
+const PULL_PLATFORMS = ["booking_com"] as const;
+
+/**
+ * Booking.com reservations are pulled: this is the fallback when a push notification is lost. Only
+ * connections whose pull is due are taken (connection_pulls.next_pull_at, a lease), so a pull the
+ * gate holds or that keeps failing is not sent again every minute: at most one waits per connection.
+ */
 async function pollPullPlatforms(env: Env, scheduledTime: number): Promise<number> {
-  const rows = await env.DB.prepare(
-    `SELECT id, tenant_id AS tenantId, platform FROM channel_connections
-     WHERE platform = 'booking_com' AND status = 'active' AND sync_bookings = 1 AND sync_direction != 'outbound_only'`,
-  ).all<{ id: string; tenantId: string; platform: "booking_com" }>();
+  const due = await takeDuePulls(env.DB, PULL_PLATFORMS, scheduledTime);
   const minute = Math.floor(scheduledTime / 60_000);
-  const messages = rows.results.map((c): PullMessage => ({
+  const messages = due.map((c): PullMessage => ({
     v: 1,
     kind: "pull",
     platform: c.platform,
-    connectionId: c.id,
+    connectionId: c.connectionId,
     tenantId: c.tenantId,
-    // One pull per connection per minute, whatever cron overlap or redelivery happens.
-    key: `${c.platform}:pull:${c.id}:${minute}`,
+    key: `${c.platform}:pull:${c.connectionId}:${minute}`,
     requestedAt: scheduledTime,
   }));
   for (let i = 0; i < messages.length; i += 100) {
@@ -36,13 +41,23 @@ export const JOBS: Record<string, Job> = {
   "poll-pull-platforms": pollPullPlatforms,
   // Leased per mapping (next_verify_at): overlapping runs take different ones.
   "verify-mappings": (env, t) => verifyDueMappings(env, t),
+  // Leased per letter in the vault; a letter leaves the vault only once its queue took it.
+  "unpark-dead-letters": (env) => unparkDeadLetters(env),
   // Under its own lease (src/jobs/leases.ts): an overlapping run does nothing.
   retention: (env, t) => runRetention(env, t),
+  // Runs retention again at once while the last run left a backlog (same lease).
+  "retention-catch-up": (env, t) => retentionCatchUp(env, t),
 };
 
 /** Exact cron expression (as in wrangler.toml) → the named jobs it runs. */
 export const SCHEDULES: Record<string, readonly (keyof typeof JOBS)[]> = {
-  "* * * * *": ["relay-stale-outbox", "poll-pull-platforms", "verify-mappings"],
+  "* * * * *": [
+    "relay-stale-outbox",
+    "poll-pull-platforms",
+    "verify-mappings",
+    "unpark-dead-letters",
+    "retention-catch-up",
+  ],
   "17 * * * *": ["retention"],
 };
 

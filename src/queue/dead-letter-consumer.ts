@@ -8,10 +8,10 @@ import {
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { count } from "../lib/metrics";
-import type { DeadLetterEnvelope } from "./inbound-consumer";
+import type { DeadLetterEnvelope } from "./inbound";
 import { idempotencyKeyOf, inboundMessage, outboundMessage } from "./messages";
 
-function envelopeOf(body: unknown, attempts: number): DeadLetterEnvelope {
+export function envelopeOf(body: unknown, attempts: number): DeadLetterEnvelope {
   if (
     typeof body === "object" &&
     body !== null &&
@@ -21,6 +21,30 @@ function envelopeOf(body: unknown, attempts: number): DeadLetterEnvelope {
   }
   // Moved here by the queue itself after max_retries: the error is in channel_events.
   return { kind: "dead_letter", reason: "retries_exhausted", error: "", attempts, original: body };
+}
+
+/** The one vault instance (durable-objects/dead-letter-vault.ts). */
+export const vaultOf = (env: Env) => env.DEAD_LETTER_VAULT.getByName("vault");
+
+/**
+ * The dead letter could not be stored (D1 down, most likely): keep it in the vault and ack, so
+ * it can never expire unrecorded after the queue's last retry. False if even that failed.
+ */
+async function park(env: Env, msg: Message<unknown>, queue: "inbound" | "outbound") {
+  try {
+    const parked = await vaultOf(env).park({
+      queue,
+      messageId: envelopeOf(msg.body, msg.attempts).messageId ?? msg.id,
+      body: JSON.stringify(msg.body),
+    });
+    log("error", "dead_letter.parked", { queue, messageId: msg.id, parked });
+    count("dead_letters_parked_total", { queue });
+    msg.ack();
+    return true;
+  } catch (err) {
+    log("error", "dead_letter.park_failed", { queue, error: errorMessage(err) });
+    return false;
+  }
 }
 
 interface EventRow {
@@ -34,7 +58,8 @@ interface EventRow {
 
 /**
  * Store the full context of every dead letter in D1, mark its event and logs, and alert.
- * Nothing here is dropped: a failure retries the message (the DLQ consumers have their own retries).
+ * Nothing here is dropped: what cannot be stored (D1 down) is parked in the vault and stored once
+ * D1 answers again; only when even the vault fails does the message use a retry.
  */
 export async function handleDeadLetterBatch(
   batch: MessageBatch<unknown>,
@@ -75,7 +100,8 @@ export async function handleDeadLetterBatch(
         ).bind(
           newId("dlq"),
           sourceQueue,
-          msg.id,
+          // A letter back from the vault keeps the id it first arrived with (stored once).
+          envelope.messageId ?? msg.id,
           tenantId,
           event?.connectionId ?? null,
           platform,
@@ -152,7 +178,7 @@ export async function handleDeadLetterBatch(
       msg.ack();
     } catch (err) {
       log("error", "dead_letter.store_failed", { queue: sourceQueue, error: errorMessage(err) });
-      msg.retry({ delaySeconds: 10 });
+      if (!(await park(env, msg, sourceQueue))) msg.retry({ delaySeconds: 10 });
     }
   }
 }

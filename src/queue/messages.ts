@@ -22,6 +22,8 @@ export const webhookMessage = z.object({
   deliveryId: z.string().min(1).max(64).optional(),
   /** Times the ChannelGate held this event back (not failures: they use no retry). */
   deferrals: z.number().int().min(0).optional(),
+  /** Times it went back on the queue because D1 failed (storage-deferral.ts). */
+  storageDeferrals: z.number().int().min(0).optional(),
 });
 
 /** Pull a pull-only platform's reservations for one connection (cron fallback, or a replay). */
@@ -59,6 +61,8 @@ export const nightsChangedMessage = z.object({
   /** What changed; the gate pushes only these (a booking never re-sends prices). */
   aspects: z.array(nightAspect).min(1).default(["availability", "price"]),
   changedAt: z.number().int(),
+  /** Times it went back on the queue because D1 failed (storage-deferral.ts). */
+  storageDeferrals: z.number().int().min(0).optional(),
 });
 export type NightsChangedMessage = z.infer<typeof nightsChangedMessage>;
 export const outboundMessage = nightsChangedMessage;

@@ -1,15 +1,21 @@
 import { log, errorMessage } from "../lib/log";
 import { count } from "../lib/metrics";
 import { outboundMessage, type NightsChangedMessage } from "./messages";
+import { isStorageFailure } from "./inbound/errors";
 import { backoffSeconds } from "./retry-policy";
-import type { DeadLetterEnvelope } from "./inbound-consumer";
+import { deferForStorage } from "./storage-deferral";
+import type { DeadLetterEnvelope } from "./inbound";
 
 interface TargetConnection {
   id: string;
   platform: string;
 }
 
-/** Every connection of the property that takes availability, except the source (no echo). */
+/**
+ * Every live connection of the property except the source (no echo) — inactive ones too
+ * (paused, expired, inbound-only, availability sync off): their gates keep the marks without
+ * sending, so when a connection comes back its channel gets every night that changed meanwhile.
+ */
 export async function fanOutTargets(
   db: D1Database,
   msg: NightsChangedMessage,
@@ -17,8 +23,7 @@ export async function fanOutTargets(
   const rows = await db
     .prepare(
       `SELECT id, platform FROM channel_connections
-       WHERE tenant_id = ? AND property_id = ? AND status = 'active' AND sync_availability = 1
-         AND sync_direction != 'inbound_only'`,
+       WHERE tenant_id = ? AND property_id = ? AND deleted_at IS NULL`,
     )
     .bind(msg.tenantId, msg.propertyId)
     .all<TargetConnection>();
@@ -69,6 +74,13 @@ export async function handleOutboundBatch(
         count("outbound_fanout_total", {}, targets.length);
         msg.ack();
       } catch (err) {
+        const data = parsed.data;
+        if (
+          isStorageFailure(err) &&
+          (await deferForStorage(env.OUTBOUND_QUEUE, msg, data, data.changedAt, err, Date.now()))
+        ) {
+          return;
+        }
         const delaySeconds = backoffSeconds(msg.attempts, undefined, random);
         log("warn", "outbound.fanout_failed", {
           cause: parsed.data.causeKey,

@@ -87,16 +87,48 @@ export async function relayOutboxFor(env: Env, causeKey: string): Promise<string
   return send(env, rows.results);
 }
 
-/** Cron sweep: rows left behind by a relay that never ran (crash between commit and send). */
+/**
+ * Every outbox row of one room type, whoever wrote it: a request retried after its batch
+ * committed but answered an error writes nothing new, and its rows must not wait for the cron.
+ * Relaying another request's rows early is harmless (the gates are level-triggered).
+ */
+export async function relayOutboxForRoomType(
+  env: Env,
+  tenantId: string,
+  roomTypeId: string,
+): Promise<number> {
+  const rows = await env.DB.prepare(
+    `${SELECT} WHERE tenant_id = ? AND room_type_id = ? ORDER BY created_at LIMIT ${PAGE}`,
+  )
+    .bind(tenantId, roomTypeId)
+    .all<OutboxRow>();
+  return relay(env, rows.results);
+}
+
+/** Rows per sweep page, and pages per cron run: up to 20,000 rows a minute. */
+const PAGE = 500;
+const MAX_PAGES = 40;
+
+/**
+ * Cron sweep: rows left behind by a relay that never ran (crash between commit and send), oldest
+ * first, page after page until none is left or 40 pages went (each page: one read, six deletes,
+ * a few queue sends — about 300 D1 calls for the whole run, within one invocation's 1,000).
+ */
 export async function relayStaleOutbox(
   env: Env,
   now: number,
   olderThanMs = 30_000,
 ): Promise<number> {
-  const rows = await env.DB.prepare(`${SELECT} WHERE created_at < ? ORDER BY created_at LIMIT 500`)
-    .bind(now - olderThanMs)
-    .all<OutboxRow>();
-  const sent = await relay(env, rows.results);
+  let sent = 0;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const rows = await env.DB.prepare(
+      `${SELECT} WHERE created_at < ? ORDER BY created_at LIMIT ${PAGE}`,
+    )
+      .bind(now - olderThanMs)
+      .all<OutboxRow>();
+    sent += await relay(env, rows.results);
+    if (rows.results.length < PAGE) break;
+  }
   if (sent > 0) log("warn", "outbox.relayed_stale", { rows: sent });
   return sent;
 }

@@ -4,6 +4,7 @@ import { requireTenantAuth } from "../auth/middleware";
 import { CONNECTION_STATUSES, PLATFORMS, type Platform } from "../db/channels.schema";
 import { supportsMappingType } from "../domain/external-id-rules";
 import { ApiError } from "../http/errors";
+import { pullStates } from "../store/pulls";
 import { NIGHT_ASPECTS } from "../queue/messages";
 import { AUTH_ERRORS, BEARER, createRouter, IdParam, ok, type AppEnv } from "../http/openapi";
 import { errorMessage, log } from "../lib/log";
@@ -150,6 +151,29 @@ const ConnectionStatus = z
       .int()
       .openapi({ description: "Events kept as unmapped, imported once mapped" }),
     outbound: Outbound,
+    pull: z
+      .object({
+        last_pull_at: z.number().int().nullable(),
+        last_result: z.string().nullable().openapi({
+          description: "What the last pull did: nothing to import, what it imported, held, failed",
+        }),
+        last_duration_ms: z.number().int().nullable(),
+        last_change_at: z
+          .number()
+          .int()
+          .nullable()
+          .openapi({ description: "The last pull that imported something" }),
+        consecutive_failures: z.number().int(),
+        next_pull_at: z
+          .number()
+          .int()
+          .openapi({ description: "When the next pull is due (0: at the next minute)" }),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "Reservation polling of a pull platform (Booking.com); null where the connection is not pulled",
+      }),
   })
   .openapi("ChannelConnectionStatus");
 
@@ -349,6 +373,7 @@ export const channelStatus = createRouter().openapi(
     const outbound = await Promise.all(
       connections.map((x) => outboundOf(c.env, x.id, mappedRoomTypes.get(x.id) ?? new Set())),
     );
+    const pulls = await pullStates(db, tenantId, ids);
     const data = connections.map((x, i) => {
       const ev = eventsBy.get(x.id);
       return {
@@ -370,6 +395,7 @@ export const channelStatus = createRouter().openapi(
         dead_lettered: deadBy.get(x.id) ?? 0,
         unmapped_events: ev?.unmapped ?? 0,
         outbound: outbound[i] ?? { error: "channel gate not asked" },
+        pull: pulls.get(x.id) ?? null,
       };
     });
     return c.json({ property, generated_at: now, connections: data }, 200);

@@ -23,7 +23,7 @@ import {
   WRITE_ERRORS,
 } from "../http/openapi";
 import { errorMessage, log } from "../lib/log";
-import { deleteRelayed, relayOutboxFor } from "../queue/outbox";
+import { deleteRelayed, relayOutboxFor, relayOutboxForRoomType } from "../queue/outbox";
 
 /** Most nights one PUT may carry. */
 export const MAX_CALENDAR_NIGHTS = 1000;
@@ -188,6 +188,15 @@ async function applyOr409(
   }
 }
 
+/** Rows an earlier request of this room type left behind go out now, not with the cron. */
+async function relayLeftovers(env: Env, tenantId: string, roomTypeId: string) {
+  try {
+    await relayOutboxForRoomType(env, tenantId, roomTypeId);
+  } catch (err) {
+    log("warn", "calendar.relay_failed", { roomTypeId, error: errorMessage(err) });
+  }
+}
+
 /** Fan out right after commit, like the inbound consumer; the cron relay covers a failure here. */
 async function relayNow(env: Env, causeKey: string) {
   try {
@@ -289,6 +298,9 @@ roomTypeCalendar
       const { causeKey, plan } = await applyOr409(c.env.DB, roomType, updates, now);
       if (plan.availabilityChanged.length + plan.priceChanged.length > 0) {
         await relayNow(c.env, causeKey);
+      } else {
+        // Nothing new: maybe a retry of a request whose batch committed but answered an error.
+        await relayLeftovers(c.env, roomType.tenantId, roomType.id);
       }
       return c.json(
         {

@@ -344,6 +344,8 @@ describe("GET /api/v1/properties/{id}/channel-status", () => {
           { room_type_id: rt[1], aspect: "price", ranges },
         ],
       },
+      // Not pulled yet in this test: no pull row.
+      pull: null,
     });
 
     const ab = byId.get(airbnb)!;

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { bytesToBase64 } from "../../src/lib/base64";
-import { handleInboundBatch } from "../../src/queue/inbound-consumer";
+import { handleInboundBatch } from "../../src/queue/inbound";
 import type { WebhookMessage } from "../../src/queue/messages";
 import {
   addDaysUtc,

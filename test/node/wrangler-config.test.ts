@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { engineConfig } from "../../src/config";
 import { SCHEDULES } from "../../src/jobs/cron";
+import { INVOCATION_D1_BUDGET } from "../../src/queue/inbound";
+import { CALLS_PER_BOOKING } from "../../src/queue/inbound/imports";
 
 const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
 
@@ -41,6 +43,14 @@ describe("wrangler.toml", () => {
       ["inbound", "inbound-dlq"],
       ["outbound", "outbound-dlq"],
     ]);
+  });
+
+  it("sizes inbound batches so that every message's D1 share covers a full webhook import", () => {
+    const inbound = consumers().find((c) => c.queue === "inbound")!;
+    const share = Math.floor(INVOCATION_D1_BUDGET / Number(inbound.max_batch_size));
+    // A webhook's own bookkeeping (claim, sync log, relay, finish) plus one booking's worst case.
+    expect(share).toBeGreaterThanOrEqual(20 + CALLS_PER_BOOKING);
+    expect(INVOCATION_D1_BUDGET).toBeLessThanOrEqual(1000);
   });
 
   it("retries as many times as the engine's retry schedule expects", () => {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { bytesToBase64 } from "../../src/lib/base64";
-import { handleInboundBatch } from "../../src/queue/inbound-consumer";
+import { handleInboundBatch } from "../../src/queue/inbound";
 import type { WebhookMessage } from "../../src/queue/messages";
 
 /** An inbound queue message for an Airbnb `reservation.created` webhook (fresh event id). */

@@ -163,6 +163,8 @@ bookingCom.post("/ota/OTA_HotelRateAmountNotif", (c) =>
   ariEndpoint(c, "OTA_HotelRateAmountNotifRQ"),
 );
 
+const isoSeconds = (ms: number) => isoTime(Math.floor(ms / 1000) * 1000).replace(".000Z", "Z");
+
 function toResNotif(r: ReservationRow): ResNotifReservation {
   return {
     reservationId: r.id,
@@ -170,8 +172,10 @@ function toResNotif(r: ReservationRow): ResNotifReservation {
     roomId: r.unit_id,
     ratePlanId: r.rate_plan_id,
     resStatus: RES_STATUS[r.last_action],
-    createdAt: isoTime(r.created_at),
-    lastModifiedAt: isoTime(r.modified_at),
+    // Booking.com stamps reservations to the second: a change within the same second as the
+    // revision a client holds carries the same LastModifyDateTime.
+    createdAt: isoSeconds(r.created_at),
+    lastModifiedAt: isoSeconds(r.modified_at),
     start: r.start_date,
     end: r.end_date,
     guests: r.guests,

@@ -1,0 +1,161 @@
+import type { Platform } from "../../db/channels.schema";
+import { alertStatement } from "../../domain/alerts";
+import {
+  CrossTenantBookingError,
+  importChannelBooking,
+  loadStoredBookings,
+  type ImportResult,
+} from "../../domain/booking-import";
+import type { ConnectionRow } from "../../domain/connections";
+import type { D1Meter } from "../../lib/d1-meter";
+import { newId } from "../../lib/ids";
+import type { ChannelBooking } from "../../platforms/types";
+import { PermanentError } from "../retry-policy";
+
+/**
+ * Store the bookings a platform handed back, each in its own all-or-nothing ledger batch, within
+ * a budget of D1 calls. Lookups are made once for the whole pull (the connection's room mappings;
+ * the stored rows, 90 ids a query); each booking then costs one batch, a few more only on a
+ * conflict or a concurrent write. Bookings past the budget are handed back untouched, so the
+ * caller can continue them in another message: no invocation exceeds D1's 1,000 calls, however
+ * many reservations a platform returns.
+ */
+
+/** The most calls one booking can take: a CAS retry re-reads and re-writes; a conflict reads its nights. */
+export const CALLS_PER_BOOKING = 8;
+
+export interface ImportInput {
+  db: D1Database;
+  connection: ConnectionRow;
+  platform: Platform;
+  /** The event's idempotency key: outbox rows and booking_changes carry it. */
+  key: string;
+  bookings: ChannelBooking[];
+  /** A listing the webhook already resolved (its mapping was just read). */
+  knownRoom?: { externalRoomId: string; roomTypeId: string };
+  meter: D1Meter;
+  /** Stop before the meter would pass this many calls. */
+  budget: number;
+  now: () => number;
+}
+
+export interface ImportRun {
+  results: Array<ImportResult & { channelBookingId: string }>;
+  /** External rooms of bookings stored as unmapped (holding no nights, not acknowledged). */
+  unmapped: string[];
+  /** Not looked at: past the budget. */
+  remaining: ChannelBooking[];
+}
+
+export async function importBookings(input: ImportInput): Promise<ImportRun> {
+  const { db, connection, platform, meter } = input;
+  const run: ImportRun = { results: [], unmapped: [], remaining: [] };
+  if (input.bookings.length === 0) return run;
+  const rooms = await confirmedRooms(db, connection.id);
+  if (input.knownRoom) rooms.set(input.knownRoom.externalRoomId, input.knownRoom.roomTypeId);
+  const stored = await loadStoredBookings(
+    db,
+    platform,
+    input.bookings.map((b) => b.channelBookingId),
+  );
+  const unmappedRows: D1PreparedStatement[] = [];
+  for (const [i, booking] of input.bookings.entries()) {
+    if (meter.calls + CALLS_PER_BOOKING > input.budget) {
+      run.remaining = input.bookings.slice(i);
+      break;
+    }
+    const roomTypeId = rooms.get(booking.externalRoomId);
+    if (!roomTypeId) {
+      // Stored as `unmapped` (holding no nights) and not acknowledged, so the platform offers it
+      // again; once the room is mapped, the replay's pull imports it.
+      unmappedRows.push(unmappedBookingStatement(db, connection, booking, input.now()));
+      run.unmapped.push(booking.externalRoomId);
+      continue;
+    }
+    try {
+      const scope = {
+        db,
+        tenantId: connection.tenantId,
+        propertyId: connection.propertyId,
+        connectionId: connection.id,
+        platform,
+        causeKey: input.key,
+        now: input.now(),
+      };
+      const row = stored.get(booking.channelBookingId) ?? null;
+      const result = await importChannelBooking(scope, booking, roomTypeId, row);
+      run.results.push({ ...result, channelBookingId: booking.channelBookingId });
+    } catch (err) {
+      if (err instanceof CrossTenantBookingError) throw new PermanentError(err.message);
+      throw err;
+    }
+  }
+  const alerts = [...new Set(run.unmapped)].map((room) =>
+    alertStatement(
+      db,
+      {
+        tenantId: connection.tenantId,
+        kind: "unmapped_inbound",
+        severity: "warning",
+        message: `${platform} booking for unmapped room ${room} on connection ${connection.id}`,
+        details: { key: input.key, room },
+        dedupeKey: `unmapped_inbound:${connection.id}:${room}`,
+      },
+      input.now(),
+    ),
+  );
+  if (unmappedRows.length + alerts.length > 0) await db.batch([...unmappedRows, ...alerts]);
+  return run;
+}
+
+/** External room id → room type, for the connection's live, platform-confirmed room mappings. */
+async function confirmedRooms(db: D1Database, connectionId: string): Promise<Map<string, string>> {
+  const { results } = await db
+    .prepare(
+      `SELECT external_id AS externalId, internal_id AS roomTypeId FROM channel_mappings
+       WHERE connection_id = ? AND mapping_type = 'room_type' AND deleted_at IS NULL
+         AND status = 'confirmed'`,
+    )
+    .bind(connectionId)
+    .all<{ externalId: string; roomTypeId: string }>();
+  return new Map(results.map((r) => [r.externalId, r.roomTypeId]));
+}
+
+/** An OTA booking for a room that is not mapped yet: kept for the record, holding no nights. */
+function unmappedBookingStatement(
+  db: D1Database,
+  c: ConnectionRow,
+  b: ChannelBooking,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO bookings (id, tenant_id, property_id, room_type_id, connection_id, external_room_id, source,
+         channel_booking_id, status, check_in, check_out, guest_name, guest_count, amount_minor, currency,
+         version, channel_revision, created_at, updated_at)
+       VALUES (?, ?, ?, NULL, ?, ?, ?, ?, 'unmapped', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+       ON CONFLICT(source, channel_booking_id) DO UPDATE SET check_in = excluded.check_in,
+         check_out = excluded.check_out, external_room_id = excluded.external_room_id,
+         channel_revision = excluded.channel_revision, version = version + 1, updated_at = excluded.updated_at
+       WHERE bookings.status = 'unmapped' AND bookings.tenant_id = excluded.tenant_id
+         AND excluded.channel_revision >= bookings.channel_revision`,
+    )
+    .bind(
+      newId("bk"),
+      c.tenantId,
+      c.propertyId,
+      c.id,
+      b.externalRoomId,
+      c.platform,
+      b.channelBookingId,
+      b.checkIn,
+      b.checkOut,
+      b.guestName ?? null,
+      b.guestCount ?? null,
+      b.amountMinor ?? null,
+      b.currency ?? null,
+      b.revision,
+      now,
+      now,
+    );
+}

@@ -1,0 +1,125 @@
+import type { Platform } from "../db/channels.schema";
+
+/**
+ * connection_pulls: one row per pulled connection, updated in place (see its schema). The cron
+ * takes due connections with one compare-and-swap (`next_pull_at` moves to the lease's end), so
+ * overlapping cron runs never enqueue a connection twice and at most one pull is ever waiting per
+ * connection; the consumer sets when the next one is due.
+ */
+
+/** A taken pull not reported back by then (a lost message) is due again. */
+export const PULL_LEASE_MS = 5 * 60_000;
+
+const ELIGIBLE = `SELECT id FROM channel_connections
+  WHERE platform IN (SELECT value FROM json_each(?)) AND status = 'active' AND sync_bookings = 1
+    AND sync_direction != 'outbound_only' AND deleted_at IS NULL`;
+
+/** Connections due for a pull, each leased until `now + leaseMs` (created on first sight). */
+export async function takeDuePulls(
+  db: D1Database,
+  platforms: readonly Platform[],
+  now: number,
+  leaseMs = PULL_LEASE_MS,
+): Promise<Array<{ connectionId: string; tenantId: string; platform: Platform }>> {
+  const list = JSON.stringify(platforms);
+  const [, taken] = await db.batch<{ connectionId: string; tenantId: string }>([
+    db
+      .prepare(
+        `INSERT INTO connection_pulls (connection_id, tenant_id, next_pull_at, updated_at)
+         SELECT id, tenant_id, 0, ? FROM channel_connections WHERE id IN (${ELIGIBLE})
+         ON CONFLICT(connection_id) DO NOTHING`,
+      )
+      .bind(now, list),
+    db
+      .prepare(
+        `UPDATE connection_pulls SET next_pull_at = ?, updated_at = ?
+         WHERE next_pull_at <= ? AND connection_id IN (${ELIGIBLE})
+         RETURNING connection_id AS connectionId, tenant_id AS tenantId`,
+      )
+      .bind(now + leaseMs, now, now, list),
+  ]);
+  const ids = (taken?.results ?? []).map((r) => r.connectionId);
+  if (ids.length === 0) return [];
+  const platformOf = await platformsOf(db, ids);
+  return (taken?.results ?? []).map((r) => ({
+    ...r,
+    platform: platformOf.get(r.connectionId) ?? platforms[0]!,
+  }));
+}
+
+async function platformsOf(db: D1Database, ids: string[]): Promise<Map<string, Platform>> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, platform FROM channel_connections WHERE id IN (SELECT value FROM json_each(?))`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<{ id: string; platform: Platform }>();
+  return new Map(results.map((r) => [r.id, r.platform]));
+}
+
+export interface PullReport {
+  connectionId: string;
+  tenantId: string;
+  at: number;
+  result: string;
+  durationMs: number;
+  /** The pull reached the platform and read its answer (whether or not anything changed). */
+  ok: boolean;
+  /** It imported something (an event and a sync log were written too). */
+  changed: boolean;
+  /** When the next pull is due: 0 for the next cron tick. */
+  nextPullAt: number;
+}
+
+/** What the pull did; returns the consecutive failures now counted. */
+export async function reportPull(db: D1Database, r: PullReport): Promise<number> {
+  const row = await db
+    .prepare(
+      `INSERT INTO connection_pulls (connection_id, tenant_id, last_pull_at, last_result, last_duration_ms,
+         last_change_at, consecutive_failures, next_pull_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 THEN ?3 END, CASE WHEN ?7 THEN 0 ELSE 1 END, ?8, ?3)
+       ON CONFLICT(connection_id) DO UPDATE SET last_pull_at = ?3, last_result = ?4,
+         last_duration_ms = ?5, last_change_at = CASE WHEN ?6 THEN ?3 ELSE last_change_at END,
+         consecutive_failures = CASE WHEN ?7 THEN 0 ELSE consecutive_failures + 1 END,
+         next_pull_at = ?8, updated_at = ?3
+       RETURNING consecutive_failures AS failures`,
+    )
+    .bind(
+      r.connectionId,
+      r.tenantId,
+      r.at,
+      r.result.slice(0, 500),
+      r.durationMs,
+      r.changed ? 1 : 0,
+      r.ok ? 1 : 0,
+      r.nextPullAt,
+    )
+    .first<{ failures: number }>();
+  return row?.failures ?? 0;
+}
+
+export interface PullState {
+  last_pull_at: number | null;
+  last_result: string | null;
+  last_duration_ms: number | null;
+  last_change_at: number | null;
+  consecutive_failures: number;
+  next_pull_at: number;
+}
+
+/** The pull rows of these connections (the channel-status route). */
+export async function pullStates(
+  db: D1Database,
+  tenantId: string,
+  connectionIds: readonly string[],
+): Promise<Map<string, PullState>> {
+  const { results } = await db
+    .prepare(
+      `SELECT connection_id, last_pull_at, last_result, last_duration_ms, last_change_at,
+         consecutive_failures, next_pull_at FROM connection_pulls
+       WHERE tenant_id = ? AND connection_id IN (SELECT value FROM json_each(?))`,
+    )
+    .bind(tenantId, JSON.stringify(connectionIds))
+    .all<PullState & { connection_id: string }>();
+  return new Map(results.map(({ connection_id, ...rest }) => [connection_id, rest]));
+}
