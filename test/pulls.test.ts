@@ -142,6 +142,65 @@ describe("pulls", () => {
     expect(row!.next_pull_at).toBeGreaterThan(start + 59 * 60_000);
   });
 
+  it("hints the gate holds do not pile up: each ends superseded by the connection's next pull", async () => {
+    const p = await seedPortfolio();
+    await setGateSettings(p.booking.connectionId, {
+      rate_limit: { capacity: 1, window_seconds: 3600, reserve: 0 },
+    });
+    // The hour's one call goes to a pull; every hint after it finds the gate holding calls.
+    expect(await consume([pullOf(p, "booking_com:pull:hints:0")], env)).toEqual(["acked"]);
+    const hints: InboundMessage[] = [];
+    const codes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { reservation, deliveries } = await sandbox<{
+        reservation: { reservation_id: string };
+        deliveries: Array<{ body: string }>;
+      }>("POST", "/_sandbox/booking_com/reservations?deliver=none", {
+        hotel_id: p.booking.hotelId,
+        room_id: p.booking.roomId,
+        start_date: addDaysUtc(20 + i),
+        end_date: addDaysUtc(21 + i),
+      });
+      codes.push(reservation.reservation_id);
+      const hook = JSON.parse(deliveries[0]!.body) as { event_id: string; event_type: string };
+      hints.push({
+        v: 1,
+        kind: "webhook",
+        platform: "booking_com",
+        eventId: hook.event_id,
+        eventType: hook.event_type,
+        receivedAt: Date.now(),
+        signature: null,
+        bodyB64: btoa(deliveries[0]!.body),
+      });
+    }
+    const held = capturingEnv();
+    expect(await consume(hints, held.env)).toEqual(["acked", "acked", "acked"]);
+    // Nothing goes back on the queue to wake together later.
+    expect(held.sent).toEqual([]);
+    const { results } = await env.DB.prepare(
+      `SELECT status, outcome FROM channel_events WHERE connection_id = ? AND event_type != 'reservations.pull'`,
+    )
+      .bind(p.booking.connectionId)
+      .all<{ status: string; outcome: string }>();
+    expect(results).toHaveLength(3);
+    for (const r of results) {
+      expect(r.status).toBe("ignored");
+      expect(r.outcome).toMatch(
+        /^held until .*: the connection's next pull imports what is pending$/,
+      );
+    }
+    // Once the gate can call, one pull imports every reservation the hints were about.
+    await setGateSettings(p.booking.connectionId, null);
+    expect(await consume([pullOf(p, "booking_com:pull:hints:1")], env)).toEqual(["acked"]);
+    const stored = await env.DB.prepare(
+      `SELECT count(*) AS n FROM bookings WHERE channel_booking_id IN (SELECT value FROM json_each(?))`,
+    )
+      .bind(JSON.stringify(codes))
+      .first<{ n: number }>();
+    expect(stored?.n).toBe(3);
+  });
+
   it("a pull of 300 reservations stays within one invocation's 1,000 D1 calls, and imports each once", async () => {
     const p = await seedPortfolio({ units: 1 });
     await sandbox(

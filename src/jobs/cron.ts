@@ -1,15 +1,13 @@
 import { log, errorMessage } from "../lib/log";
 import type { PullMessage } from "../queue/messages";
 import { relayStaleOutbox } from "../queue/outbox";
+import { PULL_PLATFORMS } from "../platforms/registry";
 import { takeDuePulls } from "../store/pulls";
 import { retentionCatchUp, runRetention } from "./retention";
 import { unparkDeadLetters } from "./unpark-dead-letters";
 import { verifyDueMappings } from "./verify-mappings";
 
 type Job = (env: Env, scheduledTime: number) => Promise<unknown>;
-
-/** Platforms whose reservations are pulled (and acknowledged) rather than pushed. */
-const PULL_PLATFORMS = ["booking_com"] as const;
 
 /**
  * Booking.com reservations are pulled: this is the fallback when a push notification is lost. Only

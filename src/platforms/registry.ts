@@ -95,6 +95,16 @@ const CONFIG_KEYS: Partial<Record<Platform, ConfigKeys>> = {
   },
 };
 
+/**
+ * Platforms whose reservations are pulled (and acknowledged): a webhook is only a hint to pull
+ * every pending reservation of the property, so one pull of the connection covers every hint.
+ */
+export const PULL_PLATFORMS: readonly Platform[] = ["booking_com"];
+
+export function isPullPlatform(platform: Platform): boolean {
+  return PULL_PLATFORMS.includes(platform);
+}
+
 /** Whether each host account of the platform authorises with credentials of its own. */
 export function usesHostAccounts(platform: Platform): boolean {
   return CONFIG_KEYS[platform]?.hostAccounts === true;

@@ -1,6 +1,7 @@
 import type { Platform } from "../db/channels.schema";
 import { findConnection } from "../domain/connections";
 import { log } from "../lib/log";
+import { isPullPlatform } from "../platforms/registry";
 import type { PullMessage, WebhookMessage } from "./messages";
 import {
   inboundMessagesForEvents,
@@ -18,8 +19,6 @@ export interface NewMapping {
   externalId: string;
 }
 
-/** Platforms whose reservations are pulled: a replay is a fresh pull of the connection. */
-const PULL_PLATFORMS: ReadonlySet<Platform> = new Set(["booking_com"]);
 const MAX_REPLAY = 500;
 
 /**
@@ -56,7 +55,8 @@ export async function replayUnmappedFor(env: Env, mapping: NewMapping): Promise<
     return m ? [m] : [];
   });
 
-  if (PULL_PLATFORMS.has(mapping.platform)) {
+  // A pull platform's replay is a fresh pull of the connection.
+  if (isPullPlatform(mapping.platform)) {
     // Unmapped pulled bookings were not acknowledged, so a pull offers them again.
     const now = Date.now();
     const key = `${mapping.platform}:replay:${connection.id}:${now}`;

@@ -9,7 +9,7 @@ import {
 import { base64ToBytes } from "../../lib/base64";
 import type { D1Meter } from "../../lib/d1-meter";
 import { log } from "../../lib/log";
-import { adapterFor } from "../../platforms/registry";
+import { adapterFor, isPullPlatform } from "../../platforms/registry";
 import type { GateResult, PulledThroughGate, WebhookHint } from "../../platforms/types";
 import type { PullMessage, WebhookMessage } from "../messages";
 import { deleteRelayed, relayOutboxFor } from "../outbox";
@@ -106,11 +106,12 @@ export async function processWebhook(
   // The platform is called from the connection's ChannelGate: its limiter, breaker and tokens.
   const gate = env.CHANNEL_GATE.getByName(connection.id);
   const gateInput = { tenantId: connection.tenantId, connectionId: connection.id };
-  const pulled = unwrapGate(
-    platform,
-    // RPC wraps the declared type; the value is exactly the gate's GateResult.
-    (await gate.pullBookings({ ...gateInput, hint })) as GateResult<PulledThroughGate>,
-  );
+  // RPC wraps the declared type; the value is exactly the gate's GateResult.
+  const answer = (await gate.pullBookings({ ...gateInput, hint })) as GateResult<PulledThroughGate>;
+  if (!answer.ok && answer.error.heldUntil !== undefined && isPullPlatform(platform)) {
+    return supersededByPull(env, run, connection, answer.error.heldUntil, attempt);
+  }
+  const pulled = unwrapGate(platform, answer);
   const imported = await importBookings({
     db: env.DB,
     connection,
@@ -141,6 +142,27 @@ export async function processWebhook(
     });
   }
   return f.status;
+}
+
+/**
+ * A pull platform's hint while the gate holds its calls: the hint only says "pull", and the
+ * connection's own pull (every minute, or as soon as the gate can call: connection_pulls) takes
+ * every pending reservation. Holding every hint and waking them all together would spend the
+ * recovered rate limit on duplicate pulls instead of pushes, so the hint ends here, saying so.
+ */
+async function supersededByPull(
+  env: Env,
+  run: WebhookRun,
+  c: ConnectionRow,
+  heldUntil: number,
+  attempt: Attempt,
+): Promise<"ignored"> {
+  const when = new Date(heldUntil).toISOString();
+  const outcome = `held until ${when}: the connection's next pull imports what is pending`;
+  const f: Finish = { status: "ignored", outcome, tenantId: c.tenantId, connectionId: c.id };
+  await finish(env, run.key, f, run.now(), [], attempt.sync);
+  log("info", "inbound.hint_superseded", { key: run.key, heldUntil: when });
+  return "ignored";
 }
 
 /** No live owner: kept, not dropped; creating the mapping replays it (replay-unmapped.ts). */
