@@ -40,6 +40,8 @@ const { values: opts } = parseArgs({
     rate: { type: "string", default: "10" },
     flood: { type: "string", default: "1000" },
     "flood-seed": { type: "string", default: "1" },
+    "flood-bookings": { type: "string", default: "20" },
+    "flood-booking-rate": { type: "string", default: "1" },
     "skip-flood": { type: "boolean", default: false },
     "skip-propagation": { type: "boolean", default: false },
     "skip-ingest": { type: "boolean", default: false },
@@ -56,6 +58,9 @@ const RATE = Number(opts.rate);
 // Random single-date calendar changes in the flood part, and the seed of their PRNG.
 const FLOOD = Number(opts.flood);
 const FLOOD_SEED = Number(opts["flood-seed"]);
+// Airbnb bookings sent (per second) while the flood converges: a sold night must not queue behind it.
+const FLOOD_BOOKINGS = Number(opts["flood-bookings"]);
+const FLOOD_BOOKING_RATE = Number(opts["flood-booking-rate"]);
 const RUN = {
   flood: !opts["skip-flood"],
   propagation: !opts["skip-propagation"],
@@ -63,15 +68,26 @@ const RUN = {
 };
 if (
   ![...Object.values(LOAD), BOOKINGS, RATE, FLOOD].every((n) => Number.isInteger(n) && n > 0) ||
-  !Number.isInteger(FLOOD_SEED)
+  !Number.isInteger(FLOOD_SEED) ||
+  !(Number.isInteger(FLOOD_BOOKINGS) && FLOOD_BOOKINGS >= 0) ||
+  !(FLOOD_BOOKING_RATE > 0)
 ) {
   console.error(
     "usage: bench.mjs [--json] [--seconds N] [--warmup N] [--connections N] [--bookings N] [--rate N]\n" +
-      "                 [--flood N] [--flood-seed N] [--skip-flood] [--skip-propagation] [--skip-ingest]",
+      "                 [--flood N] [--flood-seed N] [--flood-bookings N] [--flood-booking-rate N]\n" +
+      "                 [--skip-flood] [--skip-propagation] [--skip-ingest]",
   );
   process.exit(2);
 }
-const TARGETS = { ingestRatioMin: 0.5, ingestP99MsMax: 25, propagationP99MsMax: 3000 };
+const TARGETS = {
+  ingestRatioMin: 0.5,
+  ingestP99MsMax: 25,
+  propagationP99MsMax: 3000,
+  floodBookingP99MsMax: 10_000,
+};
+/** The bookings during the flood start this long after its last request was answered. */
+const FLOOD_BOOKINGS_DELAY_MS = 3_000;
+const utcDate = (days) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 const PORTS = { engine: 8807, sandbox: 8808, bare: 8809, edge: 8810 };
 const EDGE_CONFIG = "wrangler.bench-edge.toml";
 
@@ -240,6 +256,19 @@ function printFlood(f) {
         (x.request_log_truncated ? "; REQUEST LOG TRUNCATED (counts are a lower bound)" : ""),
     );
   }
+  const b = f.bookings_during_flood;
+  if (b) {
+    report(
+      `  bookings during the flood — ${b.bookings} Airbnb one-night bookings ${b.window.start} … ` +
+        `${b.window.end} at ${b.rate_per_s}/s from t0 + ${f.bookings_delay_ms / 1000} s, webhook sent → ` +
+        `night closed on Booking.com: converged ${b.converged}/${b.bookings}   p50 ${b.p50_ms} ms   ` +
+        `p99 ${b.p99_ms} ms   max ${b.max_ms} ms; their own calls (not in the flood's): ` +
+        Object.entries(f.platforms)
+          .map(([p, x]) => `${LABEL[p]} ${x.booking_calls}`)
+          .join(", "),
+    );
+    for (const x of b.failures) report(`  booking not converged: ${x.date} — ${x.reason}`);
+  }
   for (const failure of f.failed_requests.slice(0, 5)) report(`  failed request: ${failure}`);
   if (f.reopened_for_propagation) {
     const r = f.reopened_for_propagation;
@@ -321,6 +350,17 @@ function floodChecks(flood) {
       check(`flood ${LABEL[p]} 429 answers`, x.rate_limited, "0", x.targets.rate_limited.pass),
     );
   }
+  const b = flood.bookings_during_flood;
+  if (b) {
+    out.push(
+      check(
+        "booking during flood p99",
+        b.p99_ms === null ? "n/a" : `${b.p99_ms} ms`,
+        `≤ ${TARGETS.floodBookingP99MsMax} ms`,
+        b.p99_ms !== null && b.converged === b.bookings && b.p99_ms <= TARGETS.floodBookingP99MsMax,
+      ),
+    );
+  }
   return out;
 }
 
@@ -398,6 +438,13 @@ async function main(children, tmp) {
         sandboxUrl: stack.sandboxUrl,
         count: FLOOD,
         seed: FLOOD_SEED,
+        bookings: {
+          count: FLOOD_BOOKINGS,
+          ratePerSecond: FLOOD_BOOKING_RATE,
+          delayMs: FLOOD_BOOKINGS_DELAY_MS,
+          // After the nights the propagation part books (10 … 10 + N days from today, UTC).
+          from: RUN.propagation ? utcDate(10 + BOOKINGS + 1) : null,
+        },
         progress,
       }),
       crashed,
@@ -434,6 +481,10 @@ async function main(children, tmp) {
     targets.flood = Object.fromEntries(
       Object.entries(flood.platforms).map(([p, x]) => [p, x.targets]),
     );
+    const duringFlood = checks.find((c) => c.name === "booking during flood p99");
+    if (duringFlood) {
+      targets.flood_booking_p99_ms = { max: TARGETS.floodBookingP99MsMax, pass: duringFlood.pass };
+    }
   }
   if (RUN.ingest) {
     // Bare before engine, so the engine's queue backlog never competes with the baseline.

@@ -6,6 +6,8 @@
 // The minimum calls are computed here from the platforms' request-size rules as the bench states
 // them (README), not by importing the engine's adapters: the bench checks the engine, it does not
 // reuse it.
+import { bookingOnlyCalls, chooseBookingDates } from "./bench-flood-bookings.mjs";
+import { measurePropagation } from "./bench-propagation.mjs";
 import { DEMO, sandboxCall } from "./stack.mjs";
 
 const DAY_MS = 86_400_000;
@@ -31,6 +33,8 @@ const NIGHTS_PER_REQUEST = 100;
 /** The sandbox keeps the last 500 requests per platform, and /requests returns at most 500. */
 const REQUEST_LOG_MAX = 500;
 const RECEIVED_LOG_MAX = 200;
+/** Bodies read back to tell the bookings' calls from the flood's (the sandbox pages up to 1000). */
+const RECEIVED_PAGE_MAX = 1000;
 const PLATFORMS = ["airbnb", "booking_com", "beds24"];
 const LABEL = { airbnb: "Airbnb", booking_com: "Booking.com", beds24: "Beds24" };
 /** The Beds24 side of the lake house, created by the bench when missing (the demo seed has none). */
@@ -458,6 +462,9 @@ export async function measureFlood({
   seed = 1,
   timeoutMs = 180_000,
   pollMs = 100,
+  // Airbnb bookings sent while the flood converges: how many, how fast, how long after t0 the
+  // first, and the first night they may take (the propagation part books the nights before it).
+  bookings = { count: 0, ratePerSecond: 1, delayMs: 3_000, from: null },
   progress = () => {},
 }) {
   const house = { ...DEMO.seehaus, ratePlan: "rp_seehaus_standard" };
@@ -575,6 +582,32 @@ export async function measureFlood({
         `Booking.com ${minimum.booking_com.total}, Beds24 ${minimum.beds24.total}`,
     );
 
+    // ---- bookings during the flood, on nights it left open, timed like the propagation part ----
+    const bookedDates =
+      bookings.count > 0
+        ? chooseBookingDates(truth, { count: bookings.count, from: bookings.from ?? first })
+        : null;
+    const duringFlood = bookedDates
+      ? sleep(Math.max(0, t0 + bookings.delayMs - Date.now())).then(() =>
+          measurePropagation({
+            sandboxUrl,
+            dates: bookedDates,
+            ratePerSecond: bookings.ratePerSecond,
+            // Long enough to time a booking that waits out the whole flood, not just 30 s of it.
+            timeoutMs: timeoutMs,
+            pollMs: 100,
+          }),
+        )
+      : Promise.resolve(null);
+    // Awaited after convergence; a failure there must not go unhandled meanwhile.
+    duringFlood.catch(() => {});
+    if (bookedDates) {
+      progress(
+        `  ${bookedDates.length} Airbnb bookings ${bookedDates[0]} … ${bookedDates.at(-1)} at ` +
+          `${bookings.ratePerSecond}/s from t0 + ${bookings.delayMs / 1000} s, during the flood`,
+      );
+    }
+
     // ---- convergence: poll both sandboxes until every changed date shows the truth ----
     const conv = Object.fromEntries(
       PLATFORMS.map((p) => [p, { at: null, lastWrite: null, wrong: allChanged.length * 2 }]),
@@ -611,14 +644,18 @@ export async function measureFlood({
       await sleep(pollMs);
     }
     if (allChanged.length === 0) for (const p of PLATFORMS) conv[p].at = t0;
+    const bookingsDuringFlood = await duringFlood;
 
     // Calls the gates still make after convergence belong to the flood too: wait for them.
     const idleAfter = await waitForIdleGates(api, house.propertyId, 30_000);
-    // The truth compared against must not have moved since it was read (a late write would).
+    // The truth compared against must not have moved since it was read (a late write would),
+    // but for the nights booked meanwhile, which the bookings closed on purpose.
     const after = await readTruth(api, house.roomTypeId, first, last);
+    const booked = new Set(bookedDates ?? []);
     const truthStable = [...truth].every(
       ([d, n]) =>
-        after.get(d).available === n.available && after.get(d).price_minor === n.price_minor,
+        (booked.has(d) || after.get(d).available === n.available) &&
+        after.get(d).price_minor === n.price_minor,
     );
     await sleep(500);
     const logs = {};
@@ -635,6 +672,23 @@ export async function measureFlood({
       "GET",
       `/_sandbox/booking_com/received?limit=${RECEIVED_LOG_MAX}`,
     );
+    // The bookings' own calls (bodies carrying only booked nights), taken out of the flood's.
+    const bookingCalls = {};
+    for (const p of PLATFORMS) {
+      const bodies = bookedDates
+        ? (
+            await sandboxCall(
+              sandboxUrl,
+              "GET",
+              `/_sandbox/${p}/received?limit=${RECEIVED_PAGE_MAX}`,
+            )
+          ).received
+        : [];
+      bookingCalls[p] = bookingOnlyCalls(p, bodies, bookedDates ?? [], floodStart);
+      logs[p].calls -= bookingCalls[p].total;
+      logs[p].accepted -= bookingCalls[p].accepted;
+      for (const [k, n] of Object.entries(bookingCalls[p].by_endpoint)) logs[p].by_endpoint[k] -= n;
+    }
 
     const platforms = {};
     for (const p of PLATFORMS) {
@@ -651,6 +705,7 @@ export async function measureFlood({
         minimum_calls: minimum[p],
         calls: logs[p].calls,
         calls_by_endpoint: logs[p].by_endpoint,
+        booking_calls: bookingCalls[p].total,
         calls_accepted: logs[p].accepted,
         calls_failed: logs[p].failed,
         calls_before_t0: logs[p].before_t0,
@@ -717,6 +772,8 @@ export async function measureFlood({
       rate_plan_mapping: ratePlanMapping,
       beds24_connection: beds24Connection,
       gates_idle_after: idleAfter,
+      bookings_during_flood: bookingsDuringFlood,
+      bookings_delay_ms: bookings.delayMs,
       truth_stable: truthStable,
       timeout_ms: timeoutMs,
       platforms,
@@ -746,12 +803,18 @@ export async function reopenAfterFlood({ engineUrl, sandboxUrl, timeoutMs = 180_
       nights: blocked.map((date) => ({ date, blocked: 0 })),
     });
   }
+  // Nights booked during the flood stay closed: only the nights the engine shows open must be.
+  const open = new Set(
+    [...(await readTruth(api, house.roomTypeId, from, addDays(from, 365))).values()]
+      .filter((n) => n.available > 0)
+      .map((n) => n.date),
+  );
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const closed = {};
     for (const p of PLATFORMS) {
       const cal = await sandboxCall(sandboxUrl, "GET", sandboxCalendarPath(p, house, from, to));
-      closed[p] = cal.days.filter((d) => !d.available).length;
+      closed[p] = cal.days.filter((d) => !d.available && open.has(d.date)).length;
     }
     if (PLATFORMS.every((p) => closed[p] === 0)) break;
     if (Date.now() > deadline) {

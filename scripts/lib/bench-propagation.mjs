@@ -11,14 +11,21 @@ export function percentile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
+/** The day after an ISO date (UTC arithmetic: dates only). */
+const nextDay = (date) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+
 /**
  * Book `count` single nights on the lake house via the Airbnb sandbox (`deliver=none`), POST each
  * signed delivery to the engine ourselves (t0 = sending it; it must be accepted with 202) and poll the Booking.com calendar
  * until the night is closed (t1 = that night's `updated_at`, stamped by the sandbox on the write).
+ * `dates` (sorted, open) books those nights instead of `count` consecutive ones from
+ * `firstOffsetDays` (the flood part books the nights it left open).
  */
 export async function measurePropagation({
   sandboxUrl,
   count = 200,
+  dates = null,
   // Open loop: bookings start at a fixed rate whatever the engine does, as real guests would.
   ratePerSecond = 10,
   firstOffsetDays = 10,
@@ -30,10 +37,13 @@ export async function measurePropagation({
   // Dates from one UTC midnight, so a run crossing midnight keeps its window.
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   const iso = (offset) => new Date(today + offset * DAY_MS).toISOString().slice(0, 10);
-  if (firstOffsetDays + count > 365) throw new Error(`${count} nights do not fit within 365 days`);
-  const bookings = Array.from({ length: count }, (_, i) => ({
-    date: iso(firstOffsetDays + i),
-    checkOut: iso(firstOffsetDays + i + 1),
+  if (!dates && firstOffsetDays + count > 365) {
+    throw new Error(`${count} nights do not fit within 365 days`);
+  }
+  const nights = dates ?? Array.from({ length: count }, (_, i) => iso(firstOffsetDays + i));
+  const bookings = nights.map((date) => ({
+    date,
+    checkOut: nextDay(date),
     t0: null,
     t1: null,
     error: null,
@@ -45,7 +55,7 @@ export async function measurePropagation({
 
   // A fresh stack has every night open; anything else would fake convergence.
   const before = await sandboxCall(sandboxUrl, "GET", calendarPath);
-  const closed = before.days.filter((d) => !d.available).length;
+  const closed = before.days.filter((d) => byDate.has(d.date) && !d.available).length;
   if (closed > 0) throw new Error(`${closed} nights are already closed on Booking.com`);
 
   const state = { sending: true, aborted: false };
