@@ -729,11 +729,31 @@ export class ChannelGate extends DurableObject<Env> {
   private async flush(previousAttempts: number): Promise<void> {
     if (this.flushing) return;
     this.flushing = true;
+    const startSeq = this.numMeta("seq") ?? 0;
     try {
       await this.flushOnce(previousAttempts);
     } finally {
       this.flushing = false;
+      this.scheduleMarksMadeDuring(startSeq);
     }
+  }
+
+  /**
+   * Marks that reached the gate while the flush awaited (the input gate is open across every
+   * await) left scheduling to it. However the flush ended — nothing to push, blocked, an error —
+   * they get a due job unless the flush left one, which takes them. Marks made before it began
+   * need none when it ended without one (a blocked connection), so a paused gate never spins.
+   */
+  private scheduleMarksMadeDuring(startSeq: number): void {
+    const fresh = this.sql
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM pending_nights WHERE seq > ?`, startSeq)
+      .one().n;
+    if (fresh === 0) return;
+    const job = this.sql.exec(`SELECT 1 FROM jobs WHERE name = ?`, FLUSH).toArray()[0];
+    if (job) return;
+    const now = this.clock();
+    if (this.getMeta("pending_since") === null) this.setMeta("pending_since", now);
+    this.setJob(FLUSH, this.flushDue(this.coalesceConfig(), now), 0);
   }
 
   private async flushOnce(previousAttempts: number): Promise<void> {
@@ -1003,7 +1023,7 @@ export class ChannelGate extends DurableObject<Env> {
     if (deferredUntil) return this.defer(deferredUntil, 0);
     this.setMeta("not_before", null);
     // Marks that arrived during the push are still pending: flush them on their own schedule.
-    const remaining = rows.length === 0 ? 0 : this.remainingPushable(held);
+    const remaining = this.remainingPushable(held);
     if (remaining > 0) {
       if (this.getMeta("pending_since") === null) this.setMeta("pending_since", finished);
       this.setJob(FLUSH, this.flushDue(settings.coalesce, finished), 0);
@@ -1164,8 +1184,12 @@ export class ChannelGate extends DurableObject<Env> {
     const job = this.sql
       .exec<{ attempts: number }>(`SELECT attempts FROM jobs WHERE name = ?`, FLUSH)
       .toArray()[0];
-    await this.flush(job?.attempts ?? 0);
-    await this.armAlarm();
+    try {
+      await this.flush(job?.attempts ?? 0);
+    } finally {
+      // Also after an error: a job the flush (or a mark during it) left must have its alarm.
+      await this.armAlarm();
+    }
     return this.status();
   }
 
