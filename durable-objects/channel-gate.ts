@@ -39,6 +39,7 @@ import {
   transitionSyncLog,
 } from "../src/domain/sync-log-state";
 import { newId } from "../src/lib/ids";
+import { pushIdempotencyKey } from "../src/lib/idempotency-key";
 import { errorMessage, log } from "../src/lib/log";
 import { parseRetryAfter } from "../src/platforms/http";
 import { getAdapter } from "../src/platforms/registry";
@@ -931,8 +932,9 @@ export class ChannelGate extends DurableObject<Env> {
     try {
       for (const { roomTypeId, call, seqs, values } of planned) {
         const maxSeq = Math.max(0, ...call.dates.map((d) => seqs.get(d) ?? 0));
-        // Names the request's content: a retry repeats it, a different request never shares it.
-        const key = `${connectionId}-${roomTypeId}-${call.aspect}-${call.dates[0]}-${maxSeq}`;
+        // Names what is sent (and which marks): a retry of the same body repeats it, another
+        // body never shares it (src/lib/idempotency-key.ts).
+        const key = await pushIdempotencyKey(connectionId, maxSeq, call.content);
         try {
           await call.send(this.adapterContext(connection, settings, "outbound", config!, key));
         } catch (err) {

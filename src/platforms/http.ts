@@ -10,6 +10,8 @@ import { PlatformError, type AdapterContext } from "./types";
 export const DEFAULT_TIMEOUT_MS = 10_000;
 const EXCERPT_CHARS = 200;
 const SECRET_FORM_FIELDS = ["client_secret", "refresh_token", "code", "password"];
+/** How platforms name a key already used for a different request (Airbnb, Stripe-style APIs). */
+const IDEMPOTENCY_KEY_REUSED = /idempotency[_ -]?key[_ -]?(reused|mismatch)/i;
 
 export interface FetchOptions {
   timeoutMs?: number;
@@ -96,6 +98,13 @@ async function errorFromResponse(
   if (status >= 500) return new PlatformError(platform, "transient", head, status);
   if (status === 401 || status === 403) return new PlatformError(platform, "auth", head, status);
   const detail = excerpt(body);
+  // The platform saw this Idempotency-Key with another body (Airbnb's 422
+  // idempotency_key_reused). That refuses the key, not our data: the next attempt reads the
+  // truth again and sends it under the key of its own content, so it is worth retrying soon,
+  // not holding the night for the 15 minutes a permanent refusal waits.
+  if (status >= 400 && status < 500 && IDEMPOTENCY_KEY_REUSED.test(body)) {
+    return new PlatformError(platform, "transient", `${head}: ${detail}`, status);
+  }
   return new PlatformError(platform, "permanent", detail ? `${head}: ${detail}` : head, status);
 }
 

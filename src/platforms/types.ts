@@ -84,6 +84,12 @@ export interface PlannedCall {
   dates: IsoDate[];
   /** For logs: "OTA_HotelAvailNotif 2026-12-01..2026-12-31". */
   label: string;
+  /**
+   * What the request sends (method, path and body), the same for the same request every time:
+   * volatile fields (a timestamp, the echo token) are left out. The gate's Idempotency-Key is a
+   * hash of it, so a retry carrying another body never reuses a key.
+   */
+  content: string;
   send(ctx: AdapterContext): Promise<void>;
 }
 

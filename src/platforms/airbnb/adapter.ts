@@ -217,15 +217,17 @@ function planPush(
     operations: Array<{ start_date: string; end_date: string }>,
   ): PlannedCall => {
     const dates = operations.flatMap((o) => datesOf(o.start_date, o.end_date));
+    const resource = `/v2/listings/${listing}/${path}`;
+    const body = JSON.stringify({ operations });
     return {
       aspect,
       dates,
       label: `PUT ${path} ${operations[0]?.start_date}..${operations.at(-1)?.end_date} (${operations.length} ops)`,
+      content: `PUT ${resource} ${body}`,
       send: async (ctx) => {
         const headers = new Headers({ "content-type": "application/json" });
         if (ctx.idempotencyKey) headers.set("idempotency-key", ctx.idempotencyKey);
-        const url = joinUrl(ctx.baseUrl, `/v2/listings/${listing}/${path}`);
-        await apiFetch(ctx, url, { method: "PUT", headers, body: JSON.stringify({ operations }) });
+        await apiFetch(ctx, joinUrl(ctx.baseUrl, resource), { method: "PUT", headers, body });
       },
     };
   };

@@ -226,12 +226,16 @@ function planPush(
     aspect: PlannedCall["aspect"],
     runs: Run<number>[],
     entry: (r: Run<number>) => CalendarEntry,
-  ): PlannedCall => ({
-    aspect,
-    dates: datesOf(runs),
-    label: `POST calendar room ${roomId} ${aspect} ${runs[0]?.start}..${runs.at(-1)?.end} (${runs.length} ranges)`,
-    send: (ctx) => postCalendar(ctx, [{ roomId, calendar: runs.map(entry) }]),
-  });
+  ): PlannedCall => {
+    const items = [{ roomId, calendar: runs.map(entry) }];
+    return {
+      aspect,
+      dates: datesOf(runs),
+      label: `POST calendar room ${roomId} ${aspect} ${runs[0]?.start}..${runs.at(-1)?.end} (${runs.length} ranges)`,
+      content: `POST /inventory/rooms/calendar ${JSON.stringify(items)}`,
+      send: (ctx) => postCalendar(ctx, items),
+    };
+  };
   const calls = availabilityCalls(sendable(dirty.availability)).map((runs) =>
     call("availability", runs, (r) => ({ from: r.start, to: r.end, numAvail: r.value })),
   );

@@ -237,6 +237,8 @@ function planPush(
     aspect,
     dates: runs.flatMap((r) => Array.from({ length: r.nights }, (_, i) => addDays(r.start, i))),
     label: `${message} ${runs[0]?.start}..${runs.at(-1)?.end}`,
+    // The body without its TimeStamp and EchoToken, which differ on every send.
+    content: `POST /ota/${message} ${build({ timeStamp: "" })}`,
     send: (ctx) => postOta(ctx, message, build(header(ctx)), true),
   });
   const calls: PlannedCall[] = availabilityWindows(sendable(dirty.availability)).map((runs) =>
