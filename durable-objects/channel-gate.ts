@@ -798,7 +798,9 @@ export class ChannelGate extends DurableObject<Env> {
       today,
       started - PUSHED_TRUST_MS,
     );
-    if (!connection.syncPricing) this.sql.exec(`DELETE FROM pending_nights WHERE aspect = 'price'`);
+    // With price sync off, prices changed meanwhile stay pending, unplanned: turning it on flushes
+    // the gate (routes/channel-connections.ts) and the channel gets them then.
+    const aspects = connection.syncPricing ? NIGHT_ASPECTS : (["availability"] as const);
     // Marks from here on belong to the next flush's coalescing window.
     this.setMeta("pending_since", null);
 
@@ -806,7 +808,8 @@ export class ChannelGate extends DurableObject<Env> {
       .exec<PendingRow>(
         `SELECT room_type_id, night, aspect, seq, forced FROM pending_nights ORDER BY room_type_id, night`,
       )
-      .toArray();
+      .toArray()
+      .filter((r) => (aspects as readonly NightAspect[]).includes(r.aspect));
     // Only ids the platform confirmed this connection owns, as of this flush: a mapping deleted,
     // moved or still pending is never pushed to.
     const mappings = await this.env.DB.prepare(
@@ -1025,7 +1028,7 @@ export class ChannelGate extends DurableObject<Env> {
     if (deferredUntil) return this.defer(deferredUntil, 0);
     this.setMeta("not_before", null);
     // Marks that arrived during the push are still pending: flush them on their own schedule.
-    const remaining = this.remainingPushable(held);
+    const remaining = this.remainingPushable(held, Boolean(connection.syncPricing));
     if (remaining > 0) {
       if (this.getMeta("pending_since") === null) this.setMeta("pending_since", finished);
       this.setJob(FLUSH, this.flushDue(settings.coalesce, finished), 0);
@@ -1041,8 +1044,8 @@ export class ChannelGate extends DurableObject<Env> {
     this.setJob(FLUSH, retryAt, attempts);
   }
 
-  /** Pending rows a flush could push now (not held back by a missing mapping). */
-  private remainingPushable(held: Set<string>): number {
+  /** Pending rows a flush could push now (not held by a missing mapping, or price sync off). */
+  private remainingPushable(held: Set<string>, pushPrices: boolean): number {
     const rows = this.sql
       .exec<{ room_type_id: string; aspect: string; n: number }>(
         `SELECT room_type_id, aspect, count(*) AS n FROM pending_nights GROUP BY room_type_id, aspect`,
@@ -1050,6 +1053,7 @@ export class ChannelGate extends DurableObject<Env> {
       .toArray();
     return rows
       .filter((r) => !held.has(`${r.room_type_id}|${r.aspect}`))
+      .filter((r) => pushPrices || r.aspect !== "price")
       .reduce((t, r) => t + r.n, 0);
   }
 

@@ -1,7 +1,15 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { addDaysUtc, sandbox, seedPortfolio, type Portfolio } from "./support/fixtures";
+import { tokenFor } from "./api/operator-fixtures";
+import {
+  addDaysUtc,
+  eventually,
+  sandbox,
+  seedPortfolio,
+  SELF_FETCH,
+  type Portfolio,
+} from "./support/fixtures";
 
 let p: Portfolio;
 beforeEach(async () => {
@@ -215,5 +223,56 @@ describe("ChannelGate", () => {
     expect(closed.map((d) => d.available)).toEqual([false]);
     expect(await pushes()).toBe(beforeRetry + 1);
     expect((await availNotifsForHotel()).at(-1)!.body).toContain(`Start="${addDaysUtc(20)}"`);
+  });
+
+  it("keeps prices changed while price sync is off and sends them once it is on again", async () => {
+    await env.DB.prepare(`UPDATE channel_connections SET sync_pricing = 0 WHERE id = ?`)
+      .bind(p.booking.connectionId)
+      .run();
+    const admin = await tokenFor(p.tenantId);
+    const api = (method: string, path: string, body: unknown) =>
+      SELF_FETCH(`http://engine.test/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const night = addDaysUtc(15);
+    const changed = await api("PUT", `/room-types/${p.roomTypeId}/calendar`, {
+      nights: [{ date: night, price_minor: 15500 }],
+    });
+    expect(changed.status).toBe(200);
+
+    // The change reached the gate, which holds it and sends nothing while price sync is off.
+    const gate = env.CHANNEL_GATE.getByName(p.booking.connectionId);
+    // Its alarm has run: the flush kept the price and left no job (nothing it may send).
+    await eventually(
+      async () => {
+        const s = await gate.status();
+        return s.pending.some((x) => x.aspect === "price") && s.jobs.length === 0;
+      },
+      { what: "the price change held by the gate" },
+    );
+    const priceOn = async () =>
+      (await bookingComDays(night, night))[0] as unknown as { price: string | null };
+    const { received } = await sandbox<{ received: Array<{ path: string; body: string }> }>(
+      "GET",
+      "/_sandbox/booking_com/received?limit=200",
+    );
+    expect(
+      received.filter(
+        (r) =>
+          r.path.endsWith("OTA_HotelRateAmountNotif") &&
+          r.body.includes(`HotelCode="${p.booking.hotelId}"`),
+      ),
+    ).toEqual([]);
+
+    const res = await api("PATCH", `/channel-connections/${p.booking.connectionId}`, {
+      sync_pricing: true,
+    });
+    expect(res.status).toBe(200);
+    await eventually(async () => (await priceOn()).price === "155.00", {
+      what: "the price kept while price sync was off on Booking.com",
+    });
+    expect((await gate.status()).pendingNights).toBe(0);
   });
 });
