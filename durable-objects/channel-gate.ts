@@ -12,8 +12,8 @@ import {
 } from "../src/domain/circuit-breaker";
 import { connectionConfig, MissingCredentialsError } from "../src/domain/connection-config";
 import { findConnectionWithTimeZone, type ConnectionRow } from "../src/domain/connections";
-import { coalesceRanges, datesToRanges, expandRanges } from "../src/domain/date-ranges";
-import { addDays, localToday, type DateRange, type IsoDate } from "../src/domain/dates";
+import { coalesceRanges, expandRanges } from "../src/domain/date-ranges";
+import { addDays, localToday, type DateRange } from "../src/domain/dates";
 import {
   flushDueAt,
   gateSettingsFor,
@@ -49,8 +49,6 @@ import {
   type MappingClaim,
   type MappingVerdict,
   type NightAspect,
-  type NightState,
-  type PlannedCall,
   type GateResult,
   type PulledThroughGate,
   type WebhookHint,
@@ -58,6 +56,7 @@ import {
 import { NIGHT_ASPECTS } from "../src/queue/messages";
 import { backoffSeconds, rateLimitSeconds } from "../src/queue/retry-policy";
 import { GateDeferral } from "./gate-deferral";
+import { clearPending, planPushes, type PlannedPush, type PushPlanning } from "./gate-push-plan";
 import { GateTokenStore, TokenRefreshError } from "./gate-token-store";
 
 export { GateDeferral };
@@ -76,6 +75,12 @@ export interface MarkDirtyInput {
    * (drift repair, an operator's resync); otherwise an unchanged value is not sent again.
    */
   force?: boolean;
+  /**
+   * A booking (or a conflict) changed these nights' availability: they go out before any other
+   * push, on tokens bulk pushes leave (a hold will mark its nights the same way). Kept per night
+   * as the most urgent of its marks until a push carries it.
+   */
+  urgent?: boolean;
 }
 
 export interface GateStatus {
@@ -110,6 +115,16 @@ export interface GateStatus {
 }
 
 type Connection = ConnectionRow & { timeZone: string };
+type ConnectionConfig = Awaited<ReturnType<typeof connectionConfig>>;
+
+/** What a flush's requests did. */
+interface PushOutcome {
+  calls: number;
+  pushed: number;
+  failure: unknown;
+  /** The gate held a request (rate limit, circuit): nothing more left after it. */
+  deferredUntil: number;
+}
 
 interface PendingRow extends Record<string, SqlStorageValue> {
   room_type_id: string;
@@ -134,6 +149,10 @@ const JOB_LEASE_MS = 60_000;
 const PUSHED_TRUST_MS = 24 * 3_600_000;
 /** Most a push is held back to spread a tight rate limit over a stream of changes. */
 const PACING_CAP_MS = 2_000;
+/** Most an urgent push is held back while it lives on the urgent reserve (see pace()). */
+const RESERVE_PACING_CAP_MS = 5_000;
+/** A held group's reason when its room type has no confirmed mapping. */
+const UNMAPPED = "unmapped";
 
 /**
  * One ChannelGate per channel connection (platform × property). Every call to the platform for
@@ -165,6 +184,7 @@ export class ChannelGate extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS pending_nights (
         room_type_id TEXT NOT NULL, night TEXT NOT NULL, aspect TEXT NOT NULL,
         seq INTEGER NOT NULL, marked_at INTEGER NOT NULL, forced INTEGER NOT NULL DEFAULT 0,
+        urgent INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (room_type_id, night, aspect));
       CREATE TABLE IF NOT EXISTS pushed_nights (
         room_type_id TEXT NOT NULL, night TEXT NOT NULL, aspect TEXT NOT NULL,
@@ -179,6 +199,7 @@ export class ChannelGate extends DurableObject<Env> {
     `);
     // Gates created by an older build (local state) gain the columns added since.
     this.addColumn("pending_nights", "forced", "INTEGER NOT NULL DEFAULT 0");
+    this.addColumn("pending_nights", "urgent", "INTEGER NOT NULL DEFAULT 0");
     this.addColumn("rate_spends", "in_flight", "INTEGER NOT NULL DEFAULT 0");
     this.tokens = new GateTokenStore(
       this.sql,
@@ -261,15 +282,18 @@ export class ChannelGate extends DurableObject<Env> {
       for (const aspect of aspects) {
         marked += 1;
         this.sql.exec(
-          `INSERT INTO pending_nights (room_type_id, night, aspect, seq, marked_at, forced) VALUES (?, ?, ?, ?, ?, ?)
+          `INSERT INTO pending_nights (room_type_id, night, aspect, seq, marked_at, forced, urgent)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(room_type_id, night, aspect) DO UPDATE SET seq = excluded.seq,
-             marked_at = excluded.marked_at, forced = max(forced, excluded.forced)`,
+             marked_at = excluded.marked_at, forced = max(forced, excluded.forced),
+             urgent = max(urgent, excluded.urgent)`,
           input.roomTypeId,
           night,
           aspect,
           seq,
           now,
           input.force ? 1 : 0,
+          input.urgent ? 1 : 0,
         );
       }
     }
@@ -285,27 +309,23 @@ export class ChannelGate extends DurableObject<Env> {
     return { pendingNights: this.pendingCount() };
   }
 
-  /** A pending night is done, unless it was marked again meanwhile (its seq moved on). */
-  private clearPending(roomTypeId: string, night: string, aspect: NightAspect, seq: number): void {
-    this.sql.exec(
-      `DELETE FROM pending_nights WHERE room_type_id = ? AND night = ? AND aspect = ? AND seq = ?`,
-      roomTypeId,
-      night,
-      aspect,
-      seq,
-    );
-  }
-
   private pendingCount(): number {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM pending_nights`).one().n;
   }
 
-  /** When the next flush is due: coalescing, and any wait (backoff, circuit, rate limit, pacing). */
+  /**
+   * When the next flush is due: coalescing, and any wait (backoff, circuit, rate limit, pacing)
+   * for the most urgent work pending: a sold night waits for no bulk push's tokens or pacing.
+   */
   private flushDue(coalesce: CoalesceConfig, now: number): number {
+    const urgent = this.urgentPending();
+    const settings = this.cachedSettings();
+    const tokensAt = settings ? this.nextCallAt(settings, urgent ? "outbound" : "bulk") : 0;
+    const pacedUntil = this.numMeta(urgent ? "urgent_paced_until" : "paced_until") ?? 0;
     return flushDueAt(coalesce, {
       pendingSince: this.numMeta("pending_since") ?? now,
       lastMarkAt: this.numMeta("last_mark_at") ?? now,
-      notBefore: Math.max(this.numMeta("not_before") ?? 0, this.numMeta("paced_until") ?? 0),
+      notBefore: Math.max(this.numMeta("not_before") ?? 0, pacedUntil, tokensAt),
     });
   }
 
@@ -696,37 +716,6 @@ export class ChannelGate extends DurableObject<Env> {
 
   // ---- pushing ----
 
-  /** Read the truth for these nights from D1 (the ledger, or the room type when untouched). */
-  private async readNights(roomTypeId: string, nights: IsoDate[]): Promise<NightState[] | null> {
-    const roomType = await this.env.DB.prepare(
-      `SELECT units, base_price_minor AS basePriceMinor, currency FROM room_types WHERE id = ?`,
-    )
-      .bind(roomTypeId)
-      .first<{ units: number; basePriceMinor: number | null; currency: string | null }>();
-    if (!roomType) return null;
-    const ledger = new Map<string, { available: number; priceMinor: number | null }>();
-    for (const r of coalesceWithin(nights)) {
-      const rows = await this.env.DB.prepare(
-        `SELECT night, capacity - booked - blocked AS available, price_minor AS priceMinor
-         FROM inventory_nights WHERE room_type_id = ? AND night BETWEEN ? AND ?`,
-      )
-        .bind(roomTypeId, r.start, r.end)
-        .all<{ night: string; available: number; priceMinor: number | null }>();
-      for (const row of rows.results) ledger.set(row.night, row);
-    }
-    return nights.map((date) => {
-      const row = ledger.get(date);
-      const priceMinor = row?.priceMinor ?? roomType.basePriceMinor;
-      return {
-        date,
-        available: Math.max(0, row?.available ?? roomType.units),
-        ...(priceMinor !== null && roomType.currency
-          ? { priceMinor, currency: roomType.currency }
-          : {}),
-      };
-    });
-  }
-
   private async flush(previousAttempts: number): Promise<void> {
     if (this.flushing) return;
     this.flushing = true;
@@ -787,9 +776,11 @@ export class ChannelGate extends DurableObject<Env> {
       this.block(`no adapter for ${connection.platform} yet`);
       return done();
     }
-    // Nothing may leave yet: come back when something can, without opening a sync log.
-    const waitUntil = this.nextCallAt(settings, "outbound");
-    if (waitUntil > 0) return this.defer(waitUntil, previousAttempts);
+    // Nothing may leave yet for the most urgent work pending: come back when something can,
+    // without opening a sync log.
+    if (this.nextPushAt(settings) > 0) {
+      return this.setJob(FLUSH, this.flushDue(settings.coalesce, started), previousAttempts);
+    }
 
     const today = localToday(connection.timeZone, started);
     this.sql.exec(`DELETE FROM pending_nights WHERE night < ?`, today);
@@ -798,20 +789,46 @@ export class ChannelGate extends DurableObject<Env> {
       today,
       started - PUSHED_TRUST_MS,
     );
-    // With price sync off, prices changed meanwhile stay pending, unplanned: turning it on flushes
-    // the gate (routes/channel-connections.ts) and the channel gets them then.
-    const aspects = connection.syncPricing ? NIGHT_ASPECTS : (["availability"] as const);
     // Marks from here on belong to the next flush's coalescing window.
     this.setMeta("pending_since", null);
+    // With price sync off, prices changed meanwhile stay pending, unplanned: turning it on flushes
+    // the gate (routes/channel-connections.ts) and the channel gets them then.
+    const pushPrices = Boolean(connection.syncPricing);
+    const planning = await planPushes({
+      sql: this.sql,
+      db: this.env.DB,
+      adapter,
+      externalPropertyId: connection.externalPropertyId,
+      ...(await this.confirmedMappings(connectionId)),
+      pushPrices,
+      now: started,
+      budget: this.pushBudget(settings),
+    });
+    const held = this.holdUnpushable(planning);
 
-    const rows = this.sql
-      .exec<PendingRow>(
-        `SELECT room_type_id, night, aspect, seq, forced FROM pending_nights ORDER BY room_type_id, night`,
-      )
-      .toArray()
-      .filter((r) => (aspects as readonly NightAspect[]).includes(r.aspect));
-    // Only ids the platform confirmed this connection owns, as of this flush: a mapping deleted,
-    // moved or still pending is never pushed to.
+    // Credentials are needed only when something is to be sent. None of its own (and none it may
+    // borrow): nothing can leave until someone stores them; the work is kept, as for a pause.
+    let config: ConnectionConfig | null = null;
+    if (planning.planned.length > 0) {
+      try {
+        config = await connectionConfig(this.env, connection);
+      } catch (err) {
+        if (!(err instanceof MissingCredentialsError)) throw err;
+        this.block(err.message);
+        return done();
+      }
+    }
+    const sent = await this.sendPlanned(connection, settings, config, planning, previousAttempts);
+    await this.afterPush(connection, settings, sent, held, pushPrices, previousAttempts);
+  }
+
+  /**
+   * Only ids the platform confirmed this connection owns, as of this flush: a mapping deleted,
+   * moved or still pending is never pushed to.
+   */
+  private async confirmedMappings(
+    connectionId: string,
+  ): Promise<{ roomOf: Map<string, string>; rateOf: Map<string, string> }> {
     const mappings = await this.env.DB.prepare(
       // A rate plan mapping is keyed here by the room type its rate plan prices.
       `SELECT m.mapping_type AS type, COALESCE(rp.room_type_id, m.internal_id) AS internalId,
@@ -829,179 +846,183 @@ export class ChannelGate extends DurableObject<Env> {
     for (const m of mappings.results) {
       (m.type === "room_type" ? roomOf : rateOf).set(m.internalId, m.externalId);
     }
+    return { roomOf, rateOf };
+  }
 
-    // Plan every request first: availability before prices, across room types.
-    const held = new Set<string>(); // "roomType|aspect" that cannot be pushed as mapped
-    const unmapped: string[] = [];
-    const reasons: string[] = [];
-    const planned: Array<{
-      roomTypeId: string;
-      call: PlannedCall;
-      seqs: Map<string, number>;
-      values: Map<string, string>;
-    }> = [];
-    let unchanged = 0;
-    const byRoomType = groupBy(rows, (r) => r.room_type_id);
-    for (const [roomTypeId, list] of byRoomType) {
-      const externalRoomId = roomOf.get(roomTypeId);
-      if (!externalRoomId) {
-        held.add(`${roomTypeId}|availability`).add(`${roomTypeId}|price`);
-        unmapped.push(roomTypeId);
-        continue;
-      }
-      const dates = [...new Set(list.map((r) => r.night))].sort();
-      const nights = await this.readNights(roomTypeId, dates);
-      if (!nights) {
-        this.sql.exec(`DELETE FROM pending_nights WHERE room_type_id = ?`, roomTypeId);
-        continue;
-      }
-      const byDate = new Map(nights.map((n) => [n.date, n]));
-      const target = `${externalRoomId}|${rateOf.get(roomTypeId) ?? ""}`;
-      const valueOf = (r: PendingRow) => {
-        const n = byDate.get(r.night);
-        return n ? pushedValue(target, r.aspect, n) : null;
-      };
-      // A night whose current value is what this gate last sent there is done without a call:
-      // a mark that arrived after the push that carried its change (the outbox is not ordered
-      // with pushes) would otherwise send a whole window again.
-      const sent = new Map(
-        this.sql
-          .exec<{ night: string; aspect: string; value: string }>(
-            `SELECT night, aspect, value FROM pushed_nights WHERE room_type_id = ?`,
-            roomTypeId,
-          )
-          .toArray()
-          .map((p) => [`${p.night}|${p.aspect}`, p.value]),
-      );
-      const pending = list.filter((r) => {
-        if (r.forced || sent.get(`${r.night}|${r.aspect}`) !== valueOf(r)) return true;
-        unchanged += 1;
-        this.clearPending(roomTypeId, r.night, r.aspect, r.seq);
-        return false;
-      });
-      const pick = (aspect: NightAspect) =>
-        pending
-          .filter((r) => r.aspect === aspect)
-          .map((r) => byDate.get(r.night))
-          .filter((n): n is NightState => n !== undefined);
-      const priceNights = pick("price").filter((n) => n.priceMinor !== undefined);
-      // A night with no price anywhere has nothing to send.
-      for (const r of list) {
-        if (r.aspect === "price" && byDate.get(r.night)?.priceMinor === undefined) {
-          this.clearPending(roomTypeId, r.night, "price", r.seq);
-        }
-      }
-      const plan = adapter.planPush(
-        {
-          externalPropertyId: connection.externalPropertyId,
-          externalRoomId,
-          externalRatePlanId: rateOf.get(roomTypeId),
-        },
-        { availability: pick("availability"), price: priceNights },
-        started,
-      );
-      for (const s of plan.skipped) {
-        held.add(`${roomTypeId}|${s.aspect}`);
-        reasons.push(`room type ${roomTypeId}: ${s.reason}`);
-      }
-      for (const call of plan.calls) {
-        const mine = pending.filter((r) => r.aspect === call.aspect);
-        const seqs = new Map(mine.map((r) => [r.night, r.seq]));
-        const values = new Map(mine.map((r) => [r.night, valueOf(r) ?? ""]));
-        planned.push({ roomTypeId, call, seqs, values });
-      }
-    }
-    planned.sort((a, b) => aspectRank(a.call.aspect) - aspectRank(b.call.aspect));
+  /**
+   * Calls that may leave now, at least one: what is planned beyond them would be read from D1
+   * only to wait. Bulk pushes leave the urgent reserve; urgent ones may use it.
+   */
+  private pushBudget(settings: GateSettings): { urgent: number; bulk: number } {
+    const limiter = this.loadLimiter();
+    const now = this.clock();
+    const tokens = (p: Priority) =>
+      Math.max(0, Math.floor(available(limiter, settings.rateLimit, now, p)));
+    const urgent = Math.max(1, tokens("outbound"));
+    return { urgent, bulk: Math.max(this.urgentPending() ? 0 : 1, tokens("bulk")) };
+  }
 
-    // Credentials are needed only when something is to be sent. None of its own (and none it may
-    // borrow): nothing can leave until someone stores them; the work is kept, as for a pause.
-    let config: Awaited<ReturnType<typeof connectionConfig>> | null = null;
-    if (planned.length > 0) {
-      try {
-        config = await connectionConfig(this.env, connection);
-      } catch (err) {
-        if (!(err instanceof MissingCredentialsError)) throw err;
-        this.block(err.message);
-        return done();
-      }
+  /**
+   * Groups ("roomType|aspect") the platform cannot take as mapped, and the blocked reason they
+   * make. Kept across flushes: one that stops at its budget does not look at every group again.
+   */
+  private holdUnpushable(planning: PushPlanning): Set<string> {
+    const before = this.heldGroups();
+    const pending = new Set(
+      this.sql
+        .exec<{ g: string }>(
+          `SELECT DISTINCT room_type_id || '|' || aspect AS g FROM pending_nights`,
+        )
+        .toArray()
+        .map((r) => r.g),
+    );
+    const next: Record<string, string> = {};
+    for (const [group, reason] of Object.entries(before)) {
+      if (reason !== UNMAPPED && pending.has(group) && !planning.visited.has(group))
+        next[group] = reason;
     }
-    let calls = 0;
-    let pushed = 0;
-    let failure: unknown = null;
-    let deferredUntil = 0;
+    for (const [group, reason] of planning.skipped) next[group] = reason;
+    for (const id of planning.unmapped) {
+      next[`${id}|availability`] = UNMAPPED;
+      next[`${id}|price`] = UNMAPPED;
+    }
+    this.setMeta("held_groups", Object.keys(next).length > 0 ? JSON.stringify(next) : null);
+    const reasons = [...new Set(Object.values(next).filter((r) => r !== UNMAPPED))];
+    if (planning.unmapped.length > 0)
+      reasons.unshift(`room types without a mapping: ${planning.unmapped.join(", ")}`);
+    if (reasons.length > 0) this.block(reasons.join("; "));
+    else this.setMeta("blocked_reason", null);
+    return new Set(Object.keys(next));
+  }
+
+  private heldGroups(): Record<string, string> {
+    const raw = this.getMeta("held_groups");
+    return raw ? (JSON.parse(raw) as Record<string, string>) : {};
+  }
+
+  /** Nights a booking sold are pending where the platform can take them. */
+  private urgentPending(): boolean {
+    const held = this.heldGroups();
+    return this.sql
+      .exec<{ id: string }>(
+        `SELECT DISTINCT room_type_id AS id FROM pending_nights WHERE urgent = 1 AND aspect = 'availability'`,
+      )
+      .toArray()
+      .some((r) => !(`${r.id}|availability` in held));
+  }
+
+  /** When the next push of the most urgent work pending could leave, or 0 for now. */
+  private nextPushAt(settings: GateSettings): number {
+    return this.nextCallAt(settings, this.urgentPending() ? "outbound" : "bulk");
+  }
+
+  /** Send the planned requests in order, under one sync log, until one may not leave or fails. */
+  private async sendPlanned(
+    connection: Connection,
+    settings: GateSettings,
+    config: ConnectionConfig | null,
+    planning: PushPlanning,
+    previousAttempts: number,
+  ): Promise<PushOutcome> {
+    const started = this.clock();
+    const out: PushOutcome = { calls: 0, pushed: 0, failure: null, deferredUntil: 0 };
     await this.closeInterruptedSyncs(started);
-    const syncId =
-      planned.length > 0 ? await this.openSync(connection, started, previousAttempts) : null;
+    if (planning.planned.length === 0 || !config) return out;
+    const syncId = await this.openSync(connection, started, previousAttempts);
     try {
-      for (const { roomTypeId, call, seqs, values } of planned) {
-        const maxSeq = Math.max(0, ...call.dates.map((d) => seqs.get(d) ?? 0));
-        // Names what is sent (and which marks): a retry of the same body repeats it, another
-        // body never shares it (src/lib/idempotency-key.ts).
-        const key = await pushIdempotencyKey(connectionId, maxSeq, call.content);
-        try {
-          await call.send(this.adapterContext(connection, settings, "outbound", config!, key));
-        } catch (err) {
-          if (err instanceof GateDeferral) deferredUntil = err.retryAt;
-          else {
-            failure = err;
-            // The platform may or may not have applied it: trust nothing about these nights.
-            for (const night of call.dates) {
-              this.sql.exec(
-                `DELETE FROM pushed_nights WHERE room_type_id = ? AND night = ? AND aspect = ?`,
-                roomTypeId,
-                night,
-                call.aspect,
-              );
-            }
-          }
-          break;
-        }
-        calls += 1;
-        pushed += call.dates.length;
-        const at = this.clock();
-        for (const night of call.dates) {
-          this.sql.exec(
-            `INSERT INTO pushed_nights (room_type_id, night, aspect, value, pushed_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT(room_type_id, night, aspect) DO UPDATE SET value = excluded.value, pushed_at = excluded.pushed_at`,
-            roomTypeId,
-            night,
-            call.aspect,
-            values.get(night) ?? "",
-            at,
-          );
-        }
-        // Only nights not re-marked while the request was out are done (seq unchanged).
-        for (const night of call.dates) {
-          this.clearPending(roomTypeId, night, call.aspect, seqs.get(night) ?? -1);
-        }
+      for (const push of planning.planned) {
+        if (!(await this.sendOne(connection, settings, config, push, out))) break;
       }
     } catch (err) {
       // Not a platform answer (D1, a bug): the sync log fails with it; the alarm retries the job.
-      if (syncId) await this.closeSync(syncId, connection, this.clock(), pushed, calls, err);
+      if (syncId)
+        await this.closeSync(syncId, connection, this.clock(), out.pushed, out.calls, err);
       throw err;
     }
-    const finished = this.clock();
-    if (unmapped.length > 0)
-      reasons.unshift(`room types without a mapping: ${unmapped.join(", ")}`);
-    if (reasons.length > 0) this.block(reasons.join("; "));
-    else this.setMeta("blocked_reason", null);
     if (syncId) {
-      const current = unchanged > 0 ? `; ${unchanged} night value(s) already on the platform` : "";
-      const note = deferredUntil
-        ? `${calls} platform call(s)${current}; the rest held until ${new Date(deferredUntil).toISOString()}`
-        : `${calls} platform call(s)${current}`;
-      await this.closeSync(syncId, connection, finished, pushed, calls, failure, note);
+      const n = planning.unchanged;
+      const current = n > 0 ? `; ${n} night value(s) already on the platform` : "";
+      const note = out.deferredUntil
+        ? `${out.calls} platform call(s)${current}; the rest held until ${new Date(out.deferredUntil).toISOString()}`
+        : `${out.calls} platform call(s)${current}`;
+      const finished = this.clock();
+      await this.closeSync(syncId, connection, finished, out.pushed, out.calls, out.failure, note);
     }
-    if (calls > 0) {
-      this.setMeta("last_push_at", finished);
-      const pace = pacingMs(this.loadLimiter(), settings.rateLimit, finished, PACING_CAP_MS);
-      this.setMeta("paced_until", pace > 0 ? finished + pace : null);
-    }
+    return out;
+  }
 
+  /** One planned request. False when the rest must wait: held by the gate, or failed. */
+  private async sendOne(
+    connection: Connection,
+    settings: GateSettings,
+    config: ConnectionConfig,
+    push: PlannedPush,
+    out: PushOutcome,
+  ): Promise<boolean> {
+    const { roomTypeId, call, seqs, values } = push;
+    const maxSeq = Math.max(0, ...call.dates.map((d) => seqs.get(d) ?? 0));
+    // Names what is sent (and which marks): a retry of the same body repeats it, another body
+    // never shares it (src/lib/idempotency-key.ts).
+    const key = await pushIdempotencyKey(connection.id, maxSeq, call.content);
+    const priority: Priority = push.urgent ? "outbound" : "bulk";
+    try {
+      await call.send(this.adapterContext(connection, settings, priority, config, key));
+    } catch (err) {
+      if (err instanceof GateDeferral) out.deferredUntil = err.retryAt;
+      else {
+        out.failure = err;
+        // The platform may or may not have applied it: trust nothing about these nights.
+        for (const night of call.dates) {
+          this.sql.exec(
+            `DELETE FROM pushed_nights WHERE room_type_id = ? AND night = ? AND aspect = ?`,
+            roomTypeId,
+            night,
+            call.aspect,
+          );
+        }
+      }
+      return false;
+    }
+    out.calls += 1;
+    out.pushed += call.dates.length;
+    const at = this.clock();
+    for (const night of call.dates) {
+      this.sql.exec(
+        `INSERT INTO pushed_nights (room_type_id, night, aspect, value, pushed_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(room_type_id, night, aspect) DO UPDATE SET value = excluded.value, pushed_at = excluded.pushed_at`,
+        roomTypeId,
+        night,
+        call.aspect,
+        values.get(night) ?? "",
+        at,
+      );
+      // Only nights not re-marked while the request was out are done (seq unchanged).
+      clearPending(this.sql, roomTypeId, night, call.aspect, seqs.get(night) ?? -1);
+    }
+    return true;
+  }
+
+  /** After the requests: pacing, then the next flush (backoff after a failure). */
+  private async afterPush(
+    connection: Connection,
+    settings: GateSettings,
+    sent: PushOutcome,
+    held: Set<string>,
+    pushPrices: boolean,
+    previousAttempts: number,
+  ): Promise<void> {
+    const finished = this.clock();
+    const remaining = this.remainingPushable(held, pushPrices);
+    if (sent.calls > 0) {
+      this.setMeta("last_push_at", finished);
+      this.pace(settings, finished, remaining.bulk > 0);
+    }
+    const failure = sent.failure;
     if (failure) {
       if (credentialsRefusal(failure)) {
         await this.credentialsRefused(connection, failure);
-        return done();
+        this.sql.exec(`DELETE FROM jobs WHERE name = ?`, FLUSH);
+        return;
       }
       const attempts = previousAttempts + 1;
       const delay =
@@ -1013,11 +1034,11 @@ export class ChannelGate extends DurableObject<Env> {
       this.setMeta("last_error", errorMessage(failure).slice(0, 500));
       this.setMeta("consecutive_failures", attempts);
       // The breaker or limiter may hold calls longer than the backoff: whichever is later.
-      const retryAt = Math.max(finished + delay * 1000, this.nextCallAt(settings, "outbound"));
+      const retryAt = Math.max(finished + delay * 1000, this.nextPushAt(settings));
       this.setMeta("not_before", retryAt);
       this.setJob(FLUSH, retryAt, attempts);
       log("warn", "gate.push_failed", {
-        connectionId,
+        connectionId: connection.id,
         attempts,
         delay,
         error: errorMessage(failure),
@@ -1025,11 +1046,10 @@ export class ChannelGate extends DurableObject<Env> {
       return;
     }
     this.setMeta("consecutive_failures", 0);
-    if (deferredUntil) return this.defer(deferredUntil, 0);
     this.setMeta("not_before", null);
-    // Marks that arrived during the push are still pending: flush them on their own schedule.
-    const remaining = this.remainingPushable(held, Boolean(connection.syncPricing));
-    if (remaining > 0) {
+    // Work left (beyond the budget, held by the limiter, or marked during the push): flush it on
+    // its own schedule, which waits for the tokens it needs.
+    if (remaining.total > 0) {
       if (this.getMeta("pending_since") === null) this.setMeta("pending_since", finished);
       this.setJob(FLUSH, this.flushDue(settings.coalesce, finished), 0);
     } else {
@@ -1038,23 +1058,44 @@ export class ChannelGate extends DurableObject<Env> {
     }
   }
 
-  /** Hold the flush until `retryAt` (rate limit or open circuit); nothing is dropped. */
-  private defer(retryAt: number, attempts: number): void {
-    this.setMeta("not_before", retryAt);
-    this.setJob(FLUSH, retryAt, attempts);
+  /**
+   * Spread what is left of the window over the time until tokens come back: bulk pushes over
+   * theirs, urgent ones over all outbound tokens. While bulk work holds the rest of the window,
+   * urgent pushes live on its reserve: they are spread up to 5 s apart, so five tokens last 25 s
+   * of bookings instead of 10 s and then most of a minute's wait.
+   */
+  private pace(settings: GateSettings, finished: number, bulkPending: boolean): void {
+    const limiter = this.loadLimiter();
+    const limit = settings.rateLimit;
+    const bulk = pacingMs(limiter, limit, finished, PACING_CAP_MS, "bulk");
+    const onReserve = bulkPending && available(limiter, limit, finished, "bulk") < 1;
+    const cap = onReserve ? RESERVE_PACING_CAP_MS : PACING_CAP_MS;
+    const urgent = pacingMs(limiter, limit, finished, cap, "outbound");
+    this.setMeta("paced_until", bulk > 0 ? finished + bulk : null);
+    this.setMeta("urgent_paced_until", urgent > 0 ? finished + urgent : null);
   }
 
-  /** Pending rows a flush could push now (not held by a missing mapping, or price sync off). */
-  private remainingPushable(held: Set<string>, pushPrices: boolean): number {
+  /**
+   * Pending rows a flush could push now (not held by a missing mapping or the platform, nor
+   * prices while price sync is off), and those of them that are not urgent.
+   */
+  private remainingPushable(
+    held: Set<string>,
+    pushPrices: boolean,
+  ): { total: number; bulk: number } {
     const rows = this.sql
-      .exec<{ room_type_id: string; aspect: string; n: number }>(
-        `SELECT room_type_id, aspect, count(*) AS n FROM pending_nights GROUP BY room_type_id, aspect`,
+      .exec<{ room_type_id: string; aspect: string; urgent: number; n: number }>(
+        `SELECT room_type_id, aspect, urgent, count(*) AS n FROM pending_nights
+         GROUP BY room_type_id, aspect, urgent`,
       )
-      .toArray();
-    return rows
+      .toArray()
       .filter((r) => !held.has(`${r.room_type_id}|${r.aspect}`))
-      .filter((r) => pushPrices || r.aspect !== "price")
-      .reduce((t, r) => t + r.n, 0);
+      .filter((r) => pushPrices || r.aspect !== "price");
+    const sum = (list: typeof rows) => list.reduce((t, r) => t + r.n, 0);
+    return {
+      total: sum(rows),
+      bulk: sum(rows.filter((r) => !(r.aspect === "availability" && r.urgent))),
+    };
   }
 
   /**
@@ -1271,17 +1312,6 @@ function credentialsRefusal(err: unknown): err is PlatformError {
   );
 }
 
-/** What was sent for one night and aspect, and where to: equal strings mean nothing to send. */
-function pushedValue(target: string, aspect: NightAspect, n: NightState): string {
-  return aspect === "availability"
-    ? `${target}|a|${n.available}`
-    : `${target}|p|${n.priceMinor ?? ""}|${n.currency ?? ""}`;
-}
-
-function aspectRank(aspect: NightAspect): number {
-  return aspect === "availability" ? 0 : 1;
-}
-
 function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const item of items) {
@@ -1289,18 +1319,6 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
     const list = out.get(k);
     if (list) list.push(item);
     else out.set(k, [item]);
-  }
-  return out;
-}
-
-/** Ranges over sorted dates, with gaps of up to a week bridged: fewer D1 queries per push. */
-function coalesceWithin(dates: readonly IsoDate[]): DateRange[] {
-  const ranges = datesToRanges(dates);
-  const out: DateRange[] = [];
-  for (const r of ranges) {
-    const last = out.at(-1);
-    if (last && addDays(last.end, 8) >= r.start) last.end = r.end;
-    else out.push({ ...r });
   }
   return out;
 }

@@ -64,7 +64,24 @@ export interface LimiterState {
 
 export const EMPTY_LIMITER: LimiterState = { spends: [], blockedUntil: 0, quota: null };
 
-export type Priority = "inbound" | "outbound";
+/**
+ * Who may use which tokens: inbound calls (a new booking to fetch) all of them; outbound calls
+ * (a push closing a sold night, acknowledgements) all but the inbound reserve; bulk pushes (the
+ * owner's calendar, prices) also leave the urgent reserve.
+ */
+export type Priority = "inbound" | "outbound" | "bulk";
+
+/**
+ * What bulk pushes leave for urgent ones on a long window: five calls (Booking.com: 5 of 20 a
+ * minute), never more than a quarter of the limit.
+ */
+export const URGENT_RESERVE_CALLS = 5;
+export const URGENT_RESERVE_SHARE = 0.25;
+/**
+ * Windows shorter than this give tokens back soon enough for a sold night to wait for one; only
+ * longer ones (Booking.com's minute, Beds24's five) keep an urgent reserve.
+ */
+export const URGENT_RESERVE_MIN_WINDOW_MS = 10_000;
 
 /**
  * Drop a quota the platform has reset, and spends whose tokens are back unless that quota (which
@@ -93,13 +110,28 @@ export function available(
     const since = sum(s.spends.filter((x) => countsAgainst(quota, x)).map((x) => x.cost));
     free = Math.min(free, quota.remaining - since);
   }
-  const reserve = priority === "outbound" ? reserveOf(limit) : 0;
+  const reserve =
+    priority === "inbound"
+      ? 0
+      : reserveOf(limit) + (priority === "bulk" ? urgentReserveOf(limit) : 0);
   return free - reserve;
 }
 
 export function reserveOf(limit: RateLimit): number {
   if (limit.reserve <= 0 || limit.capacity < 2) return 0;
   return Math.max(1, Math.floor(limit.capacity * limit.reserve));
+}
+
+/**
+ * Tokens bulk pushes leave for urgent ones (a night a booking sold), on a long window only:
+ * a flood would otherwise spend the whole window in its first burst and a booking made a second
+ * later would wait for most of it. At least one, and never the last token bulk has.
+ */
+export function urgentReserveOf(limit: RateLimit): number {
+  if (limit.windowMs < URGENT_RESERVE_MIN_WINDOW_MS) return 0;
+  const share = Math.floor(limit.capacity * URGENT_RESERVE_SHARE);
+  const room = limit.capacity - reserveOf(limit) - 1;
+  return Math.max(0, Math.min(room, Math.max(1, Math.min(URGENT_RESERVE_CALLS, share))));
 }
 
 /**
@@ -141,8 +173,9 @@ export function pacingMs(
   limit: RateLimit,
   now: number,
   capMs: number,
+  priority: Priority = "outbound",
 ): number {
-  const free = available(state, limit, now, "outbound");
+  const free = available(state, limit, now, priority);
   const s = prune(state, limit, now);
   const returning = s.spends.map((x) => returnsAt(x, limit)).filter((t) => t > now);
   if (free < 1 || returning.length === 0) return 0; // nothing to spread (waitMs rules)

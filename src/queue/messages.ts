@@ -60,6 +60,11 @@ export const nightsChangedMessage = z.object({
   causeKey: z.string(),
   /** What changed; the gate pushes only these (a booking never re-sends prices). */
   aspects: z.array(nightAspect).min(1).default(["availability", "price"]),
+  /**
+   * A booking (or a conflict) changed these nights: the gates send them before any other push.
+   * Absent on messages from before it existed, which are not urgent.
+   */
+  urgent: z.boolean().optional(),
   changedAt: z.number().int(),
   /** Times it went back on the queue because D1 failed (storage-deferral.ts). */
   storageDeferrals: z.number().int().min(0).optional(),

@@ -67,6 +67,7 @@ export async function handleOutboundBatch(
               ranges: parsed.data.ranges,
               causeKey: parsed.data.causeKey,
               aspects: parsed.data.aspects,
+              urgent: parsed.data.urgent ?? false,
               changedAt: parsed.data.changedAt,
             }),
           ),

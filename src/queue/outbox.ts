@@ -19,6 +19,14 @@ const SELECT = `SELECT id, tenant_id AS tenantId, property_id AS propertyId, roo
   start_date AS startDate, end_date AS endDate, source_platform AS sourcePlatform,
   include_source AS includeSource, cause_key AS causeKey, aspect, created_at AS createdAt FROM outbox`;
 
+/**
+ * A row a booking wrote (a conflict too) carries the platform it came from; the owner's calendar
+ * writes none. A booking's nights are urgent: a sold night must close before any price moves.
+ */
+function isUrgent(row: OutboxRow): boolean {
+  return row.sourcePlatform !== null;
+}
+
 /** Group rows into one message per (room type, source, include_source, cause, aspect). */
 function toMessages(rows: OutboxRow[]): NightsChangedMessage[] {
   const groups = new Map<string, NightsChangedMessage>();
@@ -35,6 +43,7 @@ function toMessages(rows: OutboxRow[]): NightsChangedMessage[] {
       includeSource: r.includeSource === 1,
       causeKey: r.causeKey,
       aspects: [r.aspect],
+      ...(isUrgent(r) ? { urgent: true } : {}),
       changedAt: r.createdAt,
     };
     msg.ranges.push({ start: r.startDate, end: r.endDate });
