@@ -195,12 +195,13 @@ export class ChannelGate extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS open_syncs (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS rate_spends (
         id TEXT PRIMARY KEY, at INTEGER NOT NULL, cost REAL NOT NULL,
-        in_flight INTEGER NOT NULL DEFAULT 0);
+        in_flight INTEGER NOT NULL DEFAULT 0, priority TEXT);
     `);
     // Gates created by an older build (local state) gain the columns added since.
     this.addColumn("pending_nights", "forced", "INTEGER NOT NULL DEFAULT 0");
     this.addColumn("pending_nights", "urgent", "INTEGER NOT NULL DEFAULT 0");
     this.addColumn("rate_spends", "in_flight", "INTEGER NOT NULL DEFAULT 0");
+    this.addColumn("rate_spends", "priority", "TEXT");
     this.tokens = new GateTokenStore(
       this.sql,
       env,
@@ -404,8 +405,8 @@ export class ChannelGate extends DurableObject<Env> {
 
   private loadLimiter(): LimiterState {
     const spends = this.sql
-      .exec<{ id: string; at: number; cost: number; in_flight: number }>(
-        `SELECT id, at, cost, in_flight FROM rate_spends`,
+      .exec<{ id: string; at: number; cost: number; in_flight: number; priority: string | null }>(
+        `SELECT id, at, cost, in_flight, priority FROM rate_spends`,
       )
       .toArray()
       .map((r) => ({
@@ -413,6 +414,7 @@ export class ChannelGate extends DurableObject<Env> {
         at: r.at,
         cost: r.cost,
         ...(r.in_flight ? { inFlight: true } : {}),
+        ...(r.priority ? { priority: r.priority as Priority } : {}),
       }));
     const quota = this.getMeta("quota");
     return {
@@ -426,11 +428,12 @@ export class ChannelGate extends DurableObject<Env> {
     this.sql.exec(`DELETE FROM rate_spends`);
     for (const s of state.spends) {
       this.sql.exec(
-        `INSERT INTO rate_spends (id, at, cost, in_flight) VALUES (?, ?, ?, ?)`,
+        `INSERT INTO rate_spends (id, at, cost, in_flight, priority) VALUES (?, ?, ?, ?, ?)`,
         s.id,
         s.at,
         s.cost,
         s.inFlight ? 1 : 0,
+        s.priority ?? null,
       );
     }
     this.setMeta("blocked_until", state.blockedUntil > 0 ? state.blockedUntil : null);
@@ -518,7 +521,12 @@ export class ChannelGate extends DurableObject<Env> {
       await this.saveBreaker(p.breaker, connection);
       const spendId = newId("call");
       this.saveLimiter(
-        take(this.loadLimiter(), settings.rateLimit, { id: spendId, at: now, cost: 1 }, now),
+        take(
+          this.loadLimiter(),
+          settings.rateLimit,
+          { id: spendId, at: now, cost: 1, priority },
+          now,
+        ),
       );
       let res: Response;
       try {

@@ -31,6 +31,8 @@ export interface Spend {
   cost: number;
   /** Taken, not settled yet: the call has no answer. */
   inFlight?: boolean;
+  /** Whose share it used (see available()); absent: bulk, which uses no reserve. */
+  priority?: Priority;
 }
 
 export interface Quota {
@@ -95,7 +97,13 @@ export function prune(state: LimiterState, limit: RateLimit, now: number): Limit
   return { spends, blockedUntil: state.blockedUntil, quota };
 }
 
-/** Tokens free now for a call of this priority (outbound leaves the reserve untouched). */
+/**
+ * Tokens free now for a call of this priority. A reserve is a share of each window kept for its
+ * calls: what they have not used of it in the window is held back from the calls below them
+ * (outbound leaves the inbound reserve, bulk both), and what they used is theirs already, so it
+ * is not held back twice. Inbound pulls then do not shrink the pushes' share, nor a booking's
+ * urgent pushes the flood's: bulk gets the capacity less what the others used or may still use.
+ */
 export function available(
   state: LimiterState,
   limit: RateLimit,
@@ -103,18 +111,18 @@ export function available(
   priority: Priority = "outbound",
 ): number {
   const s = prune(state, limit, now);
-  const spent = sum(s.spends.filter((x) => now < returnsAt(x, limit)).map((x) => x.cost));
-  let free = limit.capacity - spent;
+  const inWindow = s.spends.filter((x) => now < returnsAt(x, limit));
+  let free = limit.capacity - sum(inWindow.map((x) => x.cost));
   const quota = s.quota;
   if (quota) {
     const since = sum(s.spends.filter((x) => countsAgainst(quota, x)).map((x) => x.cost));
     free = Math.min(free, quota.remaining - since);
   }
-  const reserve =
-    priority === "inbound"
-      ? 0
-      : reserveOf(limit) + (priority === "bulk" ? urgentReserveOf(limit) : 0);
-  return free - reserve;
+  const unused = (p: Priority, size: number) =>
+    Math.max(0, size - sum(inWindow.filter((x) => x.priority === p).map((x) => x.cost)));
+  const inboundLeft = priority === "inbound" ? 0 : unused("inbound", reserveOf(limit));
+  const urgentLeft = priority === "bulk" ? unused("outbound", urgentReserveOf(limit)) : 0;
+  return free - inboundLeft - urgentLeft;
 }
 
 export function reserveOf(limit: RateLimit): number {
@@ -221,6 +229,7 @@ export function settle(
           id: s.id,
           at: Math.max(s.at, now),
           cost: outcome.cost !== undefined ? outcome.cost : s.cost,
+          ...(s.priority ? { priority: s.priority } : {}),
         }
       : s,
   );

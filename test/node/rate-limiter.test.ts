@@ -6,6 +6,7 @@ import {
   limitHeaders,
   reserveOf,
   settle,
+  urgentReserveOf,
   take,
   waitMs,
   IN_FLIGHT_MAX_MS,
@@ -44,7 +45,7 @@ const limitArb: fc.Arbitrary<RateLimit> = fc.record({
   windowMs: windowArb,
   reserve: reserveArb,
 });
-const priorityArb = fc.constantFrom<Priority>("inbound", "outbound");
+const priorityArb = fc.constantFrom<Priority>("inbound", "outbound", "bulk");
 
 /** A duration relative to the window: exact edges (0, W-1, W, W+1, 3W) and anything up to 3W. */
 function relativeMs(windowMs: number, maxWindows = 3): fc.Arbitrary<number> {
@@ -54,9 +55,23 @@ function relativeMs(windowMs: number, maxWindows = 3): fc.Arbitrary<number> {
   );
 }
 
-/** Tokens a call of this priority may use at most: the reserve is for inbound calls only. */
+/**
+ * Tokens a call of this priority can always count on: the capacity less the reserves above it
+ * (inbound: none; outbound: the inbound reserve; bulk: that and the urgent reserve).
+ */
 function usable(limit: RateLimit, priority: Priority): number {
-  return limit.capacity - (priority === "outbound" ? reserveOf(limit) : 0);
+  return limit.capacity - heldBack(limit, priority, { inbound: 0, outbound: 0 });
+}
+
+/** Reserves held back from a priority, given what their own calls used of them in the window. */
+function heldBack(
+  limit: RateLimit,
+  priority: Priority,
+  used: { inbound: number; outbound: number },
+): number {
+  const inbound = Math.max(0, reserveOf(limit) - used.inbound);
+  const urgent = Math.max(0, urgentReserveOf(limit) - used.outbound);
+  return priority === "inbound" ? 0 : inbound + (priority === "bulk" ? urgent : 0);
 }
 
 interface Step {
@@ -88,7 +103,7 @@ function runSerialClient(limit: RateLimit, steps: readonly Step[]): Call[] {
     const wait = waitMs(state, limit, step.cost, now, step.priority);
     const send = now + wait;
     const id = `call-${k}`;
-    state = take(state, limit, { id, at: send, cost: step.cost }, send);
+    state = take(state, limit, { id, at: send, cost: step.cost, priority: step.priority }, send);
     const finishedAt = send + step.latency;
     state = settle(state, limit, id, { finishedAt, status: 200 });
     calls.push({ send, finishedAt, cost: step.cost, priority: step.priority, wait });
@@ -101,9 +116,15 @@ function runSerialClient(limit: RateLimit, steps: readonly Step[]): Call[] {
  * Credits the platform could count in one window together with call j: every earlier call may
  * have reached it as late as its answer, and call j as early as its send.
  */
-function usedBefore(calls: readonly Call[], j: number, windowMs: number): number {
+function usedBefore(
+  calls: readonly Call[],
+  j: number,
+  windowMs: number,
+  priority?: Priority,
+): number {
   let used = 0;
   for (let i = 0; i < j; i++) {
+    if (priority && calls[i]!.priority !== priority) continue;
     if (calls[i]!.finishedAt > calls[j]!.send - windowMs) used += calls[i]!.cost;
   }
   return used;
@@ -235,8 +256,15 @@ describe("rate limiter: safety of a serial client", () => {
       // Never more than the capacity in any window as the platform could count it.
       expect(used + call.cost).toBeLessThanOrEqual(limit.capacity + EPS);
       if (call.cost <= usable(limit, call.priority) + EPS) {
-        // A call that fits its priority's share never eats into the reserve either.
-        expect(used + call.cost).toBeLessThanOrEqual(usable(limit, call.priority) + EPS);
+        // A call that fits its priority's share never eats into what the reserves above it have
+        // not used yet in that window (what they used is theirs: it is not held back twice).
+        const share =
+          limit.capacity -
+          heldBack(limit, call.priority, {
+            inbound: usedBefore(calls, j, limit.windowMs, "inbound"),
+            outbound: usedBefore(calls, j, limit.windowMs, "outbound"),
+          });
+        expect(used + call.cost).toBeLessThanOrEqual(share + EPS);
       } else {
         // A call larger than its share is held a whole window and then goes alone.
         expect(call.wait).toBe(limit.windowMs);
@@ -276,6 +304,7 @@ function stateArb(limit: RateLimit, now: number): fc.Arbitrary<LimiterState> {
   const spend = fc.record({
     back: relativeMs(limit.windowMs, 2),
     cost: fc.oneof(fc.constant(1), fc.double({ min: 0.1, max: 3, noNaN: true })),
+    priority: fc.option(priorityArb, { nil: undefined }),
   });
   return fc
     .record({
@@ -294,7 +323,14 @@ function stateArb(limit: RateLimit, now: number): fc.Arbitrary<LimiterState> {
       ),
     })
     .map(({ spends, blocked, quota }) => ({
-      spends: spends.map((s, i): Spend => ({ id: `s${i}`, at: now - s.back, cost: s.cost })),
+      spends: spends.map(
+        (s, i): Spend => ({
+          id: `s${i}`,
+          at: now - s.back,
+          cost: s.cost,
+          ...(s.priority ? { priority: s.priority } : {}),
+        }),
+      ),
       blockedUntil: blocked === undefined ? 0 : now + blocked - limit.windowMs,
       quota:
         quota === undefined
@@ -473,6 +509,81 @@ describe("rate limiter: the inbound reserve", () => {
           expect(n + m).toBe(Math.floor(limit.capacity));
         },
       ),
+      RUNS,
+    );
+  });
+});
+
+describe("rate limiter: the urgent reserve", () => {
+  const BOOKING_COM = { capacity: 20, windowMs: 60_000, reserve: 0.1 };
+  const spendAll = (limit: RateLimit, priority: Priority, from: LimiterState = EMPTY_LIMITER) => {
+    let s = from;
+    let n = 0;
+    while (n <= limit.capacity && waitMs(s, limit, 1, 0, priority) === 0) {
+      const id = `${priority}${n}`;
+      s = settle(take(s, limit, { id, at: 0, cost: 1, priority }, 0), limit, id, {
+        finishedAt: 0,
+      });
+      n += 1;
+    }
+    return { s, n };
+  };
+
+  it("urgentReserveOf: five calls on a long window, at most a quarter, none on a short one", () => {
+    expect(urgentReserveOf(BOOKING_COM)).toBe(5);
+    expect(urgentReserveOf({ capacity: 100, windowMs: 300_000, reserve: 0.1 })).toBe(5);
+    expect(urgentReserveOf({ capacity: 4, windowMs: 60_000, reserve: 0.1 })).toBe(1);
+    expect(urgentReserveOf({ capacity: 2, windowMs: 60_000, reserve: 0.1 })).toBe(0);
+    expect(urgentReserveOf({ capacity: 10, windowMs: 1_000, reserve: 0.1 })).toBe(0);
+  });
+
+  it("after bulk spent all it may, a booking's push still leaves at once", () => {
+    const bulk = spendAll(BOOKING_COM, "bulk");
+    expect(bulk.n).toBe(13); // 20, less 2 for inbound calls and 5 for urgent pushes
+    const urgent = spendAll(BOOKING_COM, "outbound", bulk.s);
+    expect(urgent.n).toBe(5);
+    expect(spendAll(BOOKING_COM, "inbound", urgent.s).n).toBe(2);
+  });
+
+  it("what a reserve's own calls used is not held back again from bulk", () => {
+    // Two pulls and five urgent pushes in the window.
+    const spend = (id: string, priority: Priority): Spend => ({ id, at: 0, cost: 1, priority });
+    const urgent: LimiterState = {
+      ...EMPTY_LIMITER,
+      spends: [
+        ...["i0", "i1"].map((id) => spend(id, "inbound")),
+        ...["o0", "o1", "o2", "o3", "o4"].map((id) => spend(id, "outbound")),
+      ],
+    };
+    // 20 − 7 used = 13, all bulk's: the reserves are spent by the calls they are for.
+    expect(available(urgent, BOOKING_COM, 0, "bulk")).toBe(13);
+    expect(available(urgent, BOOKING_COM, 0, "outbound")).toBe(13);
+    expect(available(urgent, BOOKING_COM, 0, "inbound")).toBe(13);
+    // Legacy spends without a priority count as bulk: they use no reserve.
+    const legacy = { ...EMPTY_LIMITER, spends: [{ id: "x", at: 0, cost: 1 }] };
+    expect(available(legacy, BOOKING_COM, 0, "bulk")).toBe(12);
+  });
+
+  it("bulk calls alone never leave fewer than both reserves free (property)", () => {
+    const bulkOnly = limitArb.chain((limit) =>
+      fc.tuple(
+        fc.constant(limit),
+        stepsArb(limit, fc.constant(1)).map((steps) =>
+          steps.map((s) => ({ ...s, priority: "bulk" as const })),
+        ),
+      ),
+    );
+    fc.assert(
+      fc.property(bulkOnly, ([limit, steps]) => {
+        const calls = runSerialClient(limit, steps);
+        calls.forEach((call, j) => {
+          const used = usedBefore(calls, j, limit.windowMs) + call.cost;
+          if (call.cost <= usable(limit, "bulk"))
+            expect(limit.capacity - used).toBeGreaterThanOrEqual(
+              reserveOf(limit) + urgentReserveOf(limit),
+            );
+        });
+      }),
       RUNS,
     );
   });
