@@ -11,7 +11,7 @@ import {
 } from "../../src/platforms/booking-com/adapter";
 import { minorToDecimal } from "../../src/platforms/money";
 import type { NightState, PlannedCall, PushPlan, PushTarget } from "../../src/platforms/types";
-import { minCalls, runLengths } from "../support/push-minimum";
+import { minCalls, minWindows, runLengths } from "../support/push-minimum";
 
 /**
  * The adapters' push planning (planPush): what each planned request covers, in what order, and
@@ -142,20 +142,7 @@ function datesIn(start: string, end: string): string[] {
   return out;
 }
 
-const dayNumbers = (nights: readonly NightState[]) => nights.map((n) => toDayNumber(n.date));
-
-/** Fewest windows of `days` calendar days covering sorted day numbers (greedy is optimal). */
-function minWindows(days: readonly number[], span: number): number {
-  let count = 0;
-  let end = Number.NEGATIVE_INFINITY;
-  for (const d of days) {
-    if (d > end) {
-      count += 1;
-      end = d + span - 1;
-    }
-  }
-  return count;
-}
+const datesOf = (nights: readonly NightState[]) => nights.map((n) => n.date);
 
 const airbnbAvailabilityKey = (n: NightState) => String(n.available > 0);
 const priceKey = (n: NightState) => `${n.priceMinor} ${n.currency}`;
@@ -233,8 +220,8 @@ describe("planPush: Booking.com", () => {
           bodies.map((runs) => runs.flatMap((r) => datesIn(r.start, r.end))),
         );
         // The fewest 31-day windows for each aspect.
-        expect(callsOf(p, "availability")).toHaveLength(minWindows(dayNumbers(availability), 31));
-        expect(callsOf(p, "price")).toHaveLength(minWindows(dayNumbers(price), 31));
+        expect(callsOf(p, "availability")).toHaveLength(minWindows(datesOf(availability), 31));
+        expect(callsOf(p, "price")).toHaveLength(minWindows(datesOf(price), 31));
       }),
       RUNS,
     );
