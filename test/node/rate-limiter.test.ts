@@ -323,14 +323,12 @@ function stateArb(limit: RateLimit, now: number): fc.Arbitrary<LimiterState> {
       ),
     })
     .map(({ spends, blocked, quota }) => ({
-      spends: spends.map(
-        (s, i): Spend => ({
-          id: `s${i}`,
-          at: now - s.back,
-          cost: s.cost,
-          ...(s.priority ? { priority: s.priority } : {}),
-        }),
-      ),
+      spends: spends.map((s, i): Spend => ({
+        id: `s${i}`,
+        at: now - s.back,
+        cost: s.cost,
+        ...(s.priority ? { priority: s.priority } : {}),
+      })),
       blockedUntil: blocked === undefined ? 0 : now + blocked - limit.windowMs,
       quota:
         quota === undefined
