@@ -1,15 +1,19 @@
 import { Hono } from "hono";
-import { airbnb } from "./airbnb/routes";
-import type { AppEnv } from "./app-env";
-import { beds24 } from "./beds24/routes";
-import { bookingCom } from "./booking-com/routes";
-import { control } from "./control/routes";
+import { airbnb } from "./airbnb";
+import { beds24 } from "./beds24";
+import { bookingCom } from "./booking-com";
+import type { AppEnv } from "./kit/app-env";
+import { controlApi } from "./kit/control";
+import type { Simulator } from "./kit/simulator";
 
 /**
  * channel-sandbox: Airbnb, Booking.com and Beds24 simulators for local runs and tests. Routing is by path
  * only, so any host name reaches it (sandbox.test in tests, 127.0.0.1:8788 locally).
  */
 const app = new Hono<AppEnv>();
+
+/** Each simulator's API is mounted at `/<name>`, its control routes at `/_sandbox/<name>`. */
+const SIMULATORS: readonly Simulator[] = [airbnb, bookingCom, beds24];
 
 app.use("*", async (c, next) => {
   await next();
@@ -20,10 +24,8 @@ app.use("*", async (c, next) => {
 });
 
 app.get("/health", (c) => c.json({ ok: true, service: "channel-sandbox" }));
-app.route("/_sandbox", control);
-app.route("/airbnb", airbnb);
-app.route("/booking_com", bookingCom);
-app.route("/beds24", beds24);
+app.route("/_sandbox", controlApi(SIMULATORS));
+for (const s of SIMULATORS) app.route(`/${s.profile.name}`, s.routes);
 
 app.notFound((c) => c.json({ error: "not_found" }, 404));
 app.onError((err, c) => {
@@ -32,4 +34,4 @@ app.onError((err, c) => {
 });
 
 export default { fetch: app.fetch } satisfies ExportedHandler<Env>;
-export { PlatformState } from "./state/platform-state";
+export { PlatformState } from "./platform-state";

@@ -1,5 +1,5 @@
-import { daysBetween, isIsoDate, isTooFarInPast } from "../lib/dates";
-import type { DayPatch } from "../state/types";
+import { daysBetween, isIsoDate, isTooFarInPast } from "../kit/dates";
+import type { DayPatch } from "../kit/store/types";
 
 /** Per-call limits of the calendar and pricing endpoints. */
 export const MAX_OPERATIONS = 50;

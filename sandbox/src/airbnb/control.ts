@@ -1,16 +1,28 @@
 import { type Context, Hono } from "hono";
-import type { AppEnv } from "../app-env";
-import { invalid, readBody } from "../control/body";
-import { accountBody, listingBody } from "../control/schemas";
-import { platformState } from "../state/platform-state";
+import { z } from "zod";
+import type { AppEnv } from "../kit/app-env";
+import { calendarReadback } from "../kit/calendar-readback";
+import { invalid, readBody } from "../kit/control-body";
+import { accountName, currency, money } from "../kit/control-schemas";
+import { platformState } from "../platform-state";
+import { airbnbProfile } from "./profile";
 
 /**
- * Control routes of the Airbnb simulator (mounted at /_sandbox/airbnb): host accounts and their
- * listings. Guests, faults, webhooks and logs are the generic /_sandbox/:platform routes.
+ * Control routes of the Airbnb simulator (mounted at /_sandbox/airbnb): host accounts, their
+ * listings and a listing's calendar as Airbnb shows it. Guests, faults, webhooks and logs are the
+ * kit's shared /_sandbox/:platform routes.
  */
 export const airbnbControl = new Hono<AppEnv>();
 
-const state = (c: Context<AppEnv>) => platformState(c.env, "airbnb");
+const state = (c: Context<AppEnv>) => platformState(c.env, airbnbProfile.name);
+
+export const listingBody = z.strictObject({
+  nightly_price: money.optional(),
+  currency: currency.optional(),
+  account: accountName.optional(),
+});
+
+export const accountBody = z.strictObject({ account: accountName.optional() });
 
 /** A host account and its refresh token; naming an existing account answers its token again. */
 airbnbControl.post("/accounts", async (c) => {
@@ -27,7 +39,7 @@ airbnbControl.put("/listings/:listing_id", async (c) => {
   const body = await readBody(c, listingBody);
   if (!body.ok) return body.response;
   const { nightly_price, currency, account } = body.data;
-  const put = await state(c).airbnbPutListing(
+  const put = await state(c).putListing(
     id,
     { price: nightly_price, currency },
     account,
@@ -42,4 +54,10 @@ airbnbControl.put("/listings/:listing_id", async (c) => {
       currency: put.unit.currency,
     },
   });
+});
+
+/** The listing's calendar: `reserved` marks nights a confirmed reservation covers. */
+airbnbControl.get("/listings/:id/calendar", (c) => {
+  const id = c.req.param("id");
+  return calendarReadback(c, airbnbProfile, id, id, (d) => ({ reserved: d.reserved }));
 });

@@ -1,5 +1,5 @@
-import { isoTime } from "../lib/dates";
-import type { ReservationRow } from "../state/types";
+import { isoTime } from "../kit/dates";
+import type { ReservationRow } from "../kit/store/types";
 
 /** A reservation in Airbnb's JSON shape (the seeds' contract). */
 export function airbnbReservation(r: ReservationRow) {

@@ -1,42 +1,28 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { AppEnv } from "../app-env";
-import { apiGate, type PlatformProfile, requestLog } from "../gate";
-import { parseRange } from "../lib/dates";
-import { readOAuthParams, sleep } from "../lib/http";
-import { randomHex } from "../lib/random";
-import { platformState } from "../state/platform-state";
+import type { AppEnv } from "../kit/app-env";
+import { parseRange } from "../kit/dates";
+import { apiGate, requestLog } from "../kit/gate";
+import { readOAuthParams, sleep } from "../kit/http";
+import { randomHex } from "../kit/random";
+import { platformState } from "../platform-state";
 import { type OperationKind, parseOperations } from "./calendar-ops";
+import { airbnbProfile, TOKEN_TTL_S } from "./profile";
 import { airbnbReservation } from "./reservation-json";
 
-const TOKEN_TTL_S = 3600;
+export const airbnbRoutes = new Hono<AppEnv>();
 
-const ERROR_CODES = {
-  unauthorized: "invalid_token",
-  rate_limited: "rate_limited",
-  unavailable: "service_unavailable",
-  timeout: "gateway_timeout",
-} as const;
+const state = (c: Context<AppEnv>) => platformState(c.env, airbnbProfile.name);
 
-export const airbnbProfile: PlatformProfile = {
-  name: "airbnb",
-  // Seeds: 10 requests per second per host.
-  rateLimit: { limit: 10, windowMs: 1000 },
-  error: (c, kind, status, message) =>
-    c.json({ error: ERROR_CODES[kind], message }, status as ContentfulStatusCode),
-};
-
-export const airbnb = new Hono<AppEnv>();
-
-airbnb.use("*", requestLog("airbnb"));
+airbnbRoutes.use("*", requestLog(airbnbProfile.name));
 
 /**
  * OAuth 2.0 refresh-token grant (the authorization-code step happened when the host connected).
  * The client is the app (one id and secret); the refresh token names the host account, and the
  * access token minted acts for that account only.
  */
-airbnb.post("/oauth2/token", async (c) => {
-  const stub = platformState(c.env, "airbnb");
+airbnbRoutes.post("/oauth2/token", async (c) => {
+  const stub = state(c);
   const faults = await stub.getFaults();
   if (faults.latency_ms > 0) await sleep(faults.latency_ms);
   const p = await readOAuthParams(c.req.raw);
@@ -58,14 +44,14 @@ airbnb.post("/oauth2/token", async (c) => {
   });
 });
 
-airbnb.use("/v2/*", apiGate(airbnbProfile));
+airbnbRoutes.use("/v2/*", apiGate(airbnbProfile));
 
 const notFound = { error: "not_found" } as const;
 
 /** Every listing-scoped call: 404 for an unknown listing, 403 for another host's. */
-airbnb.use("/v2/listings/:listing_id/*", async (c, next) => {
+airbnbRoutes.use("/v2/listings/:listing_id/*", async (c, next) => {
   const id = c.req.param("listing_id");
-  const access = await platformState(c.env, "airbnb").propertyAccess(id, c.get("account") ?? "");
+  const access = await state(c).propertyAccess(id, c.get("account") ?? "");
   if (access === "not_found") return c.json(notFound, 404);
   if (access === "forbidden") {
     return c.json(
@@ -76,9 +62,9 @@ airbnb.use("/v2/listings/:listing_id/*", async (c, next) => {
   return next();
 });
 
-airbnb.get("/v2/reservations/:code", async (c) => {
+airbnbRoutes.get("/v2/reservations/:code", async (c) => {
   const code = c.req.param("code");
-  const found = await platformState(c.env, "airbnb").reservationFor(code, c.get("account") ?? "");
+  const found = await state(c).reservationFor(code, c.get("account") ?? "");
   if (found.access === "ok") return c.json({ reservation: airbnbReservation(found.reservation) });
   if (found.access === "not_found") return c.json(notFound, 404);
   return c.json(
@@ -88,9 +74,9 @@ airbnb.get("/v2/reservations/:code", async (c) => {
 });
 
 /** The listing as its host's token sees it (the proof that this account may write it). */
-airbnb.get("/v2/listings/:listing_id", async (c) => {
+airbnbRoutes.get("/v2/listings/:listing_id", async (c) => {
   const id = c.req.param("listing_id");
-  const unit = await platformState(c.env, "airbnb").getUnit(id, id);
+  const unit = await state(c).getUnit(id, id);
   if (!unit) return c.json(notFound, 404);
   return c.json({
     listing: {
@@ -102,26 +88,20 @@ airbnb.get("/v2/listings/:listing_id", async (c) => {
   });
 });
 
-airbnb.get("/v2/listings/:listing_id/reservations", async (c) => {
+airbnbRoutes.get("/v2/listings/:listing_id/reservations", async (c) => {
   const id = c.req.param("listing_id");
-  const rows = await platformState(c.env, "airbnb").listReservations(id, id);
+  const rows = await state(c).listReservations(id, id);
   return c.json({ reservations: rows.map(airbnbReservation) });
 });
 
-airbnb.get("/v2/listings/:listing_id/calendar", async (c) => {
+airbnbRoutes.get("/v2/listings/:listing_id/calendar", async (c) => {
   const id = c.req.param("listing_id");
   const range = parseRange(c.req.query("start_date"), c.req.query("end_date"), [
     "start_date",
     "end_date",
   ]);
   if (!range.ok) return c.json({ error: "validation_error", message: range.message }, 400);
-  const days = await platformState(c.env, "airbnb").readCalendar(
-    id,
-    id,
-    range.start,
-    range.end,
-    "airbnb",
-  );
+  const days = await state(c).readCalendar(id, id, range.start, range.end, airbnbProfile.inventory);
   if (!days) return c.json(notFound, 404);
   return c.json({
     days: days.map((d) => ({
@@ -136,7 +116,7 @@ airbnb.get("/v2/listings/:listing_id/calendar", async (c) => {
 function calendarWrite(kind: OperationKind) {
   return async (c: Context<AppEnv>) => {
     const id = c.req.param("listing_id")!;
-    const stub = platformState(c.env, "airbnb");
+    const stub = state(c);
     const raw = await c.req.text();
     let body: unknown;
     try {
@@ -175,7 +155,7 @@ function calendarWrite(kind: OperationKind) {
   };
 }
 
-airbnb.put("/v2/listings/:listing_id/calendar", calendarWrite("availability"));
-airbnb.put("/v2/listings/:listing_id/pricing", calendarWrite("pricing"));
+airbnbRoutes.put("/v2/listings/:listing_id/calendar", calendarWrite("availability"));
+airbnbRoutes.put("/v2/listings/:listing_id/pricing", calendarWrite("pricing"));
 
-airbnb.all("*", (c) => c.json(notFound, 404));
+airbnbRoutes.all("*", (c) => c.json(notFound, 404));

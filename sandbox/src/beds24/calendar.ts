@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isIsoDate, isTooFarInPast } from "../lib/dates";
+import { isIsoDate, isTooFarInPast } from "../kit/dates";
 
 /**
  * `POST /inventory/rooms/calendar` bodies and `GET` answers (PROTOCOLS.md, Beds24): rooms carry

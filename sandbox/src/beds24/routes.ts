@@ -1,31 +1,23 @@
 import { type Context, Hono } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { AppEnv } from "../app-env";
-import { requestLog } from "../gate";
-import { parseRange } from "../lib/dates";
-import { sleep } from "../lib/http";
-import { type Credits } from "../state/beds24-store";
-import { platformState } from "../state/platform-state";
-import type { DayPatch, DayWrite } from "../state/types";
+import type { AppEnv } from "../kit/app-env";
+import { parseRange } from "../kit/dates";
+import { answerDecision, requestLog } from "../kit/gate";
+import { sleep } from "../kit/http";
+import type { DayPatch, DayWrite } from "../kit/store/types";
+import { platformState } from "../platform-state";
 import { calendarPostBody, calendarPostCostTenths, compressDays, type DayValue } from "./calendar";
+import { beds24Profile, fail } from "./profile";
+import type { Credits } from "./store";
 
 /**
  * Beds24 API v2 (JSON): header `token` on every call, credits per rolling 5 minutes reported in
  * `x-request-cost` / `x-five-min-limit-remaining` / `x-five-min-limit-resets-in` on every answer.
  */
-export const beds24 = new Hono<AppEnv>();
+export const beds24Routes = new Hono<AppEnv>();
 
-beds24.use("*", requestLog("beds24"));
+beds24Routes.use("*", requestLog(beds24Profile.name));
 
-const state = (c: Context<AppEnv>) => platformState(c.env, "beds24");
-
-/** Beds24's error shape. */
-function fail(c: Context<AppEnv>, status: number, error: string) {
-  return c.json(
-    { success: false, type: "error", code: status, error },
-    status as ContentfulStatusCode,
-  );
-}
+const state = (c: Context<AppEnv>) => platformState(c.env, beds24Profile.name);
 
 function creditHeaders(c: Context<AppEnv>, credits: Credits): void {
   c.header("x-request-cost", String(credits.cost));
@@ -40,11 +32,11 @@ async function authLatency(c: Context<AppEnv>): Promise<void> {
 
 // ---- authentication (free; faults other than latency do not apply, as for the others' OAuth) ----
 
-beds24.get("/authentication/setup", async (c) => {
+beds24Routes.get("/authentication/setup", async (c) => {
   await authLatency(c);
   const code = c.req.header("code");
   if (!code) return fail(c, 400, "header code (invite code) is required");
-  const grant = await state(c).beds24Setup(code);
+  const grant = await state(c).redeemInviteCode(code);
   if (!grant) return fail(c, 400, "invite code is invalid or already used");
   creditHeaders(c, grant.credits);
   return c.json({
@@ -54,19 +46,19 @@ beds24.get("/authentication/setup", async (c) => {
   });
 });
 
-beds24.get("/authentication/token", async (c) => {
+beds24Routes.get("/authentication/token", async (c) => {
   await authLatency(c);
   const refreshToken = c.req.header("refreshToken");
   if (!refreshToken) return fail(c, 400, "header refreshToken is required");
-  const grant = await state(c).beds24Refresh(refreshToken, c.env.BEDS24_REFRESH_TOKEN);
+  const grant = await state(c).refreshAccessToken(refreshToken, c.env.BEDS24_REFRESH_TOKEN);
   if (!grant) return fail(c, 400, "refresh token is invalid");
   creditHeaders(c, grant.credits);
   return c.json({ token: grant.token, expiresIn: grant.expiresIn });
 });
 
-beds24.get("/authentication/details", async (c) => {
+beds24Routes.get("/authentication/details", async (c) => {
   await authLatency(c);
-  const details = await state(c).beds24Details(c.req.header("token") ?? null);
+  const details = await state(c).tokenDetails(c.req.header("token") ?? null);
   if (!details) {
     creditHeaders(c, { cost: 0, remaining: 100, resets_in: 0 });
     return c.json({ validToken: false });
@@ -80,7 +72,15 @@ beds24.get("/authentication/details", async (c) => {
 
 // ---- the gate in front of every other call: faults, token, credits ----
 
-beds24.use("*", async (c, next) => {
+const REFUSALS = {
+  unauthorized: "Token is missing, invalid or expired",
+  enforced: "Credit limit exceeded: 100 credits per 5 minutes",
+  rate_limited: "Credit limit exceeded",
+  timeout: "Upstream timed out",
+  unavailable: "Service temporarily unavailable",
+} as const;
+
+beds24Routes.use("*", async (c, next) => {
   if (c.req.path.includes("/authentication/")) return next();
   let cost = 10;
   if (c.req.method === "POST") {
@@ -93,41 +93,24 @@ beds24.use("*", async (c, next) => {
     }
     cost = calendarPostCostTenths(body);
   }
-  const decision = await state(c).beds24Gate(
+  const decision = await state(c).creditGate(
     c.req.header("token") ?? null,
     cost,
     new URL(c.req.url).pathname,
   );
-  if (decision.latency_ms > 0) await sleep(decision.latency_ms);
-  creditHeaders(c, decision.credits);
-  const outcome = decision.outcome;
-  switch (outcome.type) {
-    case "ok":
-      c.set("account", outcome.client_id);
-      return next();
-    case "unauthorized":
-      return fail(c, 401, "Token is missing, invalid or expired");
-    case "rate_limited":
-      c.set("fault", "enforced_rate_limit");
-      c.header("Retry-After", String(outcome.retry_after));
-      return fail(c, 429, "Credit limit exceeded: 100 credits per 5 minutes");
-    case "fault":
-      c.set("fault", outcome.fault);
-      if (outcome.fault === "timeout") {
-        await sleep(outcome.hang_ms ?? 20_000);
-        return fail(c, 504, "Upstream timed out");
-      }
-      if (outcome.status === 429) {
-        c.header("Retry-After", String(outcome.retry_after ?? 1));
-        return fail(c, 429, "Credit limit exceeded");
-      }
-      return fail(c, outcome.status, "Service temporarily unavailable");
-  }
+  return answerDecision(
+    c,
+    decision,
+    next,
+    (r) =>
+      fail(c, r.status, REFUSALS[r.kind === "rate_limited" && r.enforced ? "enforced" : r.kind]),
+    () => creditHeaders(c, decision.credits),
+  );
 });
 
 // ---- calendar ----
 
-beds24.post("/inventory/rooms/calendar", async (c) => {
+beds24Routes.post("/inventory/rooms/calendar", async (c) => {
   const raw = await c.req.text();
   let json: unknown;
   try {
@@ -144,7 +127,7 @@ beds24.post("/inventory/rooms/calendar", async (c) => {
   const account = c.get("account") ?? "";
   const results = [];
   for (const item of parsed.data) {
-    const room = await stub.beds24Room(String(item.roomId), account);
+    const room = await stub.ownedRoom(String(item.roomId), account);
     if (!room) {
       // Per item, as Beds24 answers: the other rooms of the request are still applied. Another
       // account's room is refused exactly like an unknown one.
@@ -185,7 +168,7 @@ beds24.post("/inventory/rooms/calendar", async (c) => {
   return c.json(results);
 });
 
-beds24.get("/inventory/rooms/calendar", async (c) => {
+beds24Routes.get("/inventory/rooms/calendar", async (c) => {
   const range = parseRange(c.req.query("startDate"), c.req.query("endDate"), [
     "startDate",
     "endDate",
@@ -200,8 +183,8 @@ beds24.get("/inventory/rooms/calendar", async (c) => {
   const account = c.get("account") ?? "";
   // Only the token's account's rooms: another account's room id reads as unknown (left out).
   const rooms = ids.length
-    ? (await Promise.all(ids.map((id) => stub.beds24Room(id, account)))).filter((r) => r !== null)
-    : await stub.beds24Rooms(account);
+    ? (await Promise.all(ids.map((id) => stub.ownedRoom(id, account)))).filter((r) => r !== null)
+    : await stub.ownedRooms(account);
   const data = [];
   for (const room of rooms) {
     const days =
@@ -211,7 +194,7 @@ beds24.get("/inventory/rooms/calendar", async (c) => {
             room.unit_id,
             range.start,
             range.end,
-            "beds24",
+            beds24Profile.inventory,
           )) ?? [])
         : [];
     const values: DayValue[] = days.map((d) => ({
@@ -234,12 +217,12 @@ beds24.get("/inventory/rooms/calendar", async (c) => {
  * The token's account's properties (optionally only the `id`s asked for), with their room types
  * when `includeAllRooms=true`. Another account's or an unknown property is simply absent.
  */
-beds24.get("/properties", async (c) => {
+beds24Routes.get("/properties", async (c) => {
   const ids = c.req.queries("id") ?? [];
   const bad = ids.find((id) => !/^[1-9]\d{0,9}$/.test(id));
   if (bad !== undefined) return fail(c, 400, `id must be numeric (got "${bad}")`);
   const withRooms = c.req.query("includeAllRooms") === "true";
-  const properties = await state(c).beds24Properties(
+  const properties = await state(c).accountProperties(
     c.get("account") ?? "",
     ids.length ? ids : null,
   );
@@ -265,4 +248,4 @@ beds24.get("/properties", async (c) => {
   });
 });
 
-beds24.all("*", (c) => fail(c, 404, "not found"));
+beds24Routes.all("*", (c) => fail(c, 404, "not found"));

@@ -1,5 +1,5 @@
-import { daysBetween, isIsoDate, isTooFarInPast } from "../lib/dates";
-import type { DayPatch, DayWrite, UnitRow } from "../state/types";
+import { daysBetween, isIsoDate, isTooFarInPast } from "../kit/dates";
+import type { DayPatch, DayWrite, UnitRow } from "../kit/store/types";
 import type { RawAriRequest, RawAvailMessage, RawControl, RawRateMessage } from "./ota-parse";
 import type { OtaError } from "./ota-xml";
 

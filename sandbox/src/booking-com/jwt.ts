@@ -1,5 +1,5 @@
-import { base64url, hmacSha256 } from "../lib/crypto";
-import { randomHex } from "../lib/random";
+import { base64url, hmacSha256 } from "../kit/crypto";
+import { randomHex } from "../kit/random";
 
 /** A JWT-shaped access token (HS256 over header.payload), as Booking.com's token endpoint mints. */
 export async function mintJwt(

@@ -6,7 +6,7 @@ import {
   XmlError,
   type XmlDocument,
   type XmlNode,
-} from "../lib/xml";
+} from "../kit/xml";
 import { OTA_NS, type OtaError } from "./ota-xml";
 
 /**

@@ -1,5 +1,5 @@
-import { isoTime } from "../lib/dates";
-import type { ReservationRow } from "../state/types";
+import { isoTime } from "../kit/dates";
+import type { ReservationRow } from "../kit/store/types";
 
 /** OTA ResStatus of a reservation's latest revision. */
 export const RES_STATUS = { created: "Commit", modified: "Modify", cancelled: "Cancel" } as const;

@@ -1,5 +1,5 @@
-import { childElement, parseXml, textContent, XmlError, type XmlDocument } from "../lib/xml";
-import type { UnitRow } from "../state/types";
+import { childElement, parseXml, textContent, XmlError, type XmlDocument } from "../kit/xml";
+import type { UnitRow } from "../kit/store/types";
 import { escapeXml } from "./ota-xml";
 
 /**

@@ -1,86 +1,32 @@
 import { type Context, Hono } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { AppEnv } from "../app-env";
-import { type ApiErrorKind, apiGate, type PlatformProfile, requestLog } from "../gate";
-import { isoTime } from "../lib/dates";
-import { readOAuthParams, sleep } from "../lib/http";
-import { platformState } from "../state/platform-state";
-import type { ReservationRow } from "../state/types";
+import type { AppEnv } from "../kit/app-env";
+import { isoTime } from "../kit/dates";
+import { apiGate, requestLog } from "../kit/gate";
+import { readOAuthParams, sleep } from "../kit/http";
+import type { ReservationRow } from "../kit/store/types";
+import { platformState } from "../platform-state";
 import { type AriValidation, validateAvailNotif, validateRateAmountNotif } from "./ari";
 import { mintJwt } from "./jwt";
+import { bookingProfile, bxmlError, MINT_LIMIT, otaErrors, TOKEN_TTL_S, xml } from "./profile";
 import { RES_STATUS } from "./reservation-json";
-import { buildBxmlError, buildRoomRates, parseRoomRatesRequest } from "./roomrates";
+import { buildRoomRates, parseRoomRatesRequest } from "./roomrates";
 import {
   parseOtaRequest,
   readAcknowledgement,
   readAvailNotif,
   readRateAmountNotif,
 } from "./ota-parse";
-import {
-  buildHotelResNotifRQ,
-  buildOtaErrors,
-  buildOtaSuccess,
-  type OtaError,
-  type ResNotifReservation,
-} from "./ota-xml";
+import { buildHotelResNotifRQ, buildOtaSuccess, type ResNotifReservation } from "./ota-xml";
 
-const TOKEN_TTL_S = 3600;
-/** PROTOCOLS.md: at most 30 tokens minted per hour per client. */
-const MINT_LIMIT = { limit: 30, windowMs: 3600_000 };
+export const bookingRoutes = new Hono<AppEnv>();
 
-/** The RS root that answers a request path, e.g. /ota/OTA_HotelAvailNotif -> OTA_HotelAvailNotifRS. */
-function responseRoot(path: string): string {
-  const last = path.split("/").pop() ?? "";
-  if (!last.startsWith("OTA_")) return "OTA_ErrorRS";
-  return last.endsWith("RS") ? last : `${last}RS`;
-}
+const state = (c: Context<AppEnv>) => platformState(c.env, bookingProfile.name);
 
-const GATE_ERRORS: Record<ApiErrorKind, Omit<OtaError, "message">> = {
-  unauthorized: { type: 4, code: "497", shortText: "AUTHENTICATION_FAILED" },
-  rate_limited: { type: 12, code: "450", shortText: "RATE_LIMIT_EXCEEDED" },
-  unavailable: { type: 12, code: "448", shortText: "SYSTEM_ERROR" },
-  timeout: { type: 12, code: "448", shortText: "TIMEOUT" },
-};
-
-function xml(c: Context<AppEnv>, body: string, status = 200): Response {
-  return c.body(body, status as ContentfulStatusCode, {
-    "Content-Type": "application/xml; charset=utf-8",
-  });
-}
-
-function otaErrors(c: Context<AppEnv>, errors: OtaError[], status = 200, echoToken?: string) {
-  const root = responseRoot(new URL(c.req.url).pathname);
-  return xml(
-    c,
-    buildOtaErrors(root, errors, { timestamp: isoTime(Date.now()), echoToken }),
-    status,
-  );
-}
-
-/** Endpoints under /hotels/xml/ speak Booking.com's own XML, with `<error>` bodies. */
-const isBxml = (c: Context<AppEnv>) => new URL(c.req.url).pathname.includes("/hotels/xml/");
-
-function bxmlError(c: Context<AppEnv>, status: number, message: string): Response {
-  return xml(c, buildBxmlError(status, message), status);
-}
-
-export const bookingProfile: PlatformProfile = {
-  name: "booking_com",
-  // Seeds and PROTOCOLS.md: 20 requests per minute per connection.
-  rateLimit: { limit: 20, windowMs: 60_000 },
-  error: (c, kind, status, message) =>
-    isBxml(c)
-      ? bxmlError(c, status, message)
-      : otaErrors(c, [{ ...GATE_ERRORS[kind], message }], status),
-};
-
-export const bookingCom = new Hono<AppEnv>();
-
-bookingCom.use("*", requestLog("booking_com"));
+bookingRoutes.use("*", requestLog(bookingProfile.name));
 
 /** Client-credentials grant; the token is a JWT valid one hour. */
-bookingCom.post("/oauth/token", async (c) => {
-  const stub = platformState(c.env, "booking_com");
+bookingRoutes.post("/oauth/token", async (c) => {
+  const stub = state(c);
   const faults = await stub.getFaults();
   if (faults.latency_ms > 0) await sleep(faults.latency_ms);
   const p = await readOAuthParams(c.req.raw);
@@ -108,8 +54,8 @@ bookingCom.post("/oauth/token", async (c) => {
   return c.json({ access_token: token, token_type: "Bearer", expires_in: TOKEN_TTL_S });
 });
 
-bookingCom.use("/ota/*", apiGate(bookingProfile));
-bookingCom.use("/hotels/xml/*", apiGate(bookingProfile));
+bookingRoutes.use("/ota/*", apiGate(bookingProfile));
+bookingRoutes.use("/hotels/xml/*", apiGate(bookingProfile));
 
 const isXml = (type: string | undefined) => !!type && /[/+]xml\b/i.test(type);
 
@@ -136,11 +82,11 @@ async function ariEndpoint(
   const read = await readOta(c, root);
   if (!read.parsed) return read.response;
   const { root: node, echoToken } = read.parsed;
-  const stub = platformState(c.env, "booking_com");
+  const stub = state(c);
   const now = Date.now();
   // A hotel that has not authorised the channel is refused as an unknown one (no rooms).
   const rooms = async (hotelId: string | undefined) => {
-    const hotel = await stub.bookingHotel(hotelId ?? "");
+    const hotel = await stub.hotel(hotelId ?? "");
     return hotel?.authorised ? hotel.rooms : [];
   };
   let result: AriValidation;
@@ -158,8 +104,8 @@ async function ariEndpoint(
   return xml(c, buildOtaSuccess(rs, { timestamp: isoTime(Date.now()), echoToken }));
 }
 
-bookingCom.post("/ota/OTA_HotelAvailNotif", (c) => ariEndpoint(c, "OTA_HotelAvailNotifRQ"));
-bookingCom.post("/ota/OTA_HotelRateAmountNotif", (c) =>
+bookingRoutes.post("/ota/OTA_HotelAvailNotif", (c) => ariEndpoint(c, "OTA_HotelAvailNotifRQ"));
+bookingRoutes.post("/ota/OTA_HotelRateAmountNotif", (c) =>
   ariEndpoint(c, "OTA_HotelRateAmountNotifRQ"),
 );
 
@@ -187,10 +133,10 @@ function toResNotif(r: ReservationRow): ResNotifReservation {
 }
 
 /** Pull: reservations not acknowledged since their last change (all hotels without hotel_id). */
-bookingCom.get("/ota/OTA_HotelResNotif", async (c) => {
+bookingRoutes.get("/ota/OTA_HotelResNotif", async (c) => {
   const hotelId = c.req.query("hotel_id") || null;
-  const stub = platformState(c.env, "booking_com");
-  if (hotelId && !(await stub.bookingHotel(hotelId))?.authorised) {
+  const stub = state(c);
+  if (hotelId && !(await stub.hotel(hotelId))?.authorised) {
     const error = {
       type: 6,
       code: "497",
@@ -207,7 +153,7 @@ bookingCom.get("/ota/OTA_HotelResNotif", async (c) => {
 });
 
 /** Acknowledgement of pulled reservations (their current revisions). */
-bookingCom.post("/ota/OTA_HotelResNotifRS", async (c) => {
+bookingRoutes.post("/ota/OTA_HotelResNotifRS", async (c) => {
   const read = await readOta(c, "OTA_HotelResNotifRS");
   if (!read.parsed) return read.response;
   const { root, echoToken } = read.parsed;
@@ -224,7 +170,7 @@ bookingCom.post("/ota/OTA_HotelResNotifRS", async (c) => {
     };
     return otaErrors(c, [error], 200, echoToken);
   }
-  const result = await platformState(c.env, "booking_com").acknowledge(ack.ids);
+  const result = await state(c).acknowledge(ack.ids);
   const warnings = result.refused.map((r) => ({
     type: 3,
     code: "320",
@@ -238,19 +184,19 @@ bookingCom.post("/ota/OTA_HotelResNotifRS", async (c) => {
  * The rooms and rate plans of a hotel that authorised the channel. An unknown hotel and one that
  * has not authorised it answer the same 403: Booking.com does not tell them apart.
  */
-bookingCom.post("/hotels/xml/roomrates", async (c) => {
+bookingRoutes.post("/hotels/xml/roomrates", async (c) => {
   const raw = await c.req.text();
   if (!isXml(c.req.header("content-type"))) {
     return bxmlError(c, 415, "Content-Type must be application/xml");
   }
   const req = parseRoomRatesRequest(raw);
   if (!req.ok) return bxmlError(c, 400, req.message);
-  const hotel = await platformState(c.env, "booking_com").bookingHotel(req.hotelId);
+  const hotel = await state(c).hotel(req.hotelId);
   if (!hotel?.authorised) return bxmlError(c, 403, `Access denied for hotel ${req.hotelId}`);
   return xml(c, buildRoomRates(hotel.rooms));
 });
 
-bookingCom.all("*", (c) =>
+bookingRoutes.all("*", (c) =>
   otaErrors(
     c,
     [{ type: 12, code: "450", shortText: "NOT_FOUND", message: "Unknown endpoint" }],

@@ -1,11 +1,11 @@
-import { eachDate, stayNights } from "../lib/dates";
+import { eachDate, stayNights } from "../dates";
 import type { CalendarRow, DayWrite, InventoryModel, UnitPatch, UnitRow } from "./types";
 
 /** One night as the platform would sell it: stored values merged with the unit's defaults. */
 export interface DayView {
   date: string;
   closed: boolean;
-  /** Airbnb only: a confirmed reservation covers the night (Airbnb blocks booked nights itself). */
+  /** `listing` model only: a confirmed reservation covers the night (blocked by the platform itself). */
   reserved: boolean;
   rooms_to_sell: number;
   price: string | null;
@@ -90,7 +90,7 @@ export function writeDays(sql: SqlStorage, writes: DayWrite[], now: number): num
 }
 
 /**
- * Booking.com lowers rooms-to-sell when a guest books and raises it on cancellation. This is the
+ * The `rooms` model lowers rooms-to-sell when a guest books and raises it on cancellation. This is the
  * platform's own bookkeeping, not an API write, so updated_at (which measures pushes) is left alone.
  * An overbooking may drive the stored count below zero (read as 0), so cancelling it restores the
  * count exactly.
@@ -163,7 +163,7 @@ export function readDays(
     stored.set(row.date, row);
   }
   const reserved =
-    model === "airbnb"
+    model === "listing"
       ? reservedNights(sql, unit, start, endInclusive, exceptReservation)
       : new Set<string>();
   return eachDate(start, endInclusive).map((date) => {
@@ -171,7 +171,7 @@ export function readDays(
     const closed = row?.closed === 1;
     const isReserved = reserved.has(date);
     const roomsToSell =
-      model === "airbnb"
+      model === "listing"
         ? closed || isReserved
           ? 0
           : 1

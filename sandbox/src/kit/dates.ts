@@ -1,4 +1,4 @@
-/** Calendar dates as "YYYY-MM-DD" strings in UTC, the way both platforms exchange them. */
+/** Calendar dates as "YYYY-MM-DD" strings in UTC, the way the platforms exchange them. */
 
 const DAY_MS = 86_400_000;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -26,7 +26,7 @@ export function todayUtc(nowMs: number = Date.now()): string {
   return new Date(nowMs).toISOString().slice(0, 10);
 }
 
-/** Both platforms refuse dates more than one day in the past (time zones make "yesterday" legal). */
+/** The platforms refuse dates more than one day in the past (time zones make "yesterday" legal). */
 export function isTooFarInPast(date: string, nowMs: number = Date.now()): boolean {
   return daysBetween(todayUtc(nowMs), date) < -1;
 }

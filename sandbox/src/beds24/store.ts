@@ -1,17 +1,20 @@
-import { randomHex } from "../lib/random";
+import { randomHex } from "../kit/random";
 import {
   accountForRefreshToken,
   ownedUnits,
   propertyRecord,
   putProperty,
   storeRefreshToken,
-} from "./account-store";
-import { upsertUnit } from "./calendar-store";
-import { injectedFault, readFaults, storeToken, tokenClient } from "./ops-store";
-import type { GateDecision, UnitPatch, UnitRow } from "./types";
+} from "../kit/store/accounts";
+import { upsertUnit } from "../kit/store/calendar";
+import { injectedFault, readFaults } from "../kit/store/faults";
+import { storeToken, tokenClient } from "../kit/store/tokens";
+import type { GateDecision, UnitPatch, UnitRow } from "../kit/store/types";
+import { ACCESS_TOKEN_TTL_S, CREDIT_LIMIT, CREDIT_WINDOW_MS } from "./profile";
 
 /**
- * Beds24's accounts, tokens and credits (PROTOCOLS.md, "Beds24 (API v2, JSON)").
+ * The Beds24 simulator's own state (PlatformState methods): accounts, tokens and credits
+ * (PROTOCOLS.md, "Beds24 (API v2, JSON)"), properties and rooms.
  *
  * - An invite code is exchanged once for an access token (24 h) and a refresh token; the refresh
  *   token mints new access tokens. Every token belongs to an account (Beds24's owner).
@@ -26,10 +29,6 @@ import type { GateDecision, UnitPatch, UnitRow } from "./types";
  * `x-five-min-limit-resets-in` is the seconds until the oldest credits spent in the window come
  * back, i.e. the first moment the remaining figure grows (300 when nothing is spent).
  */
-
-export const CREDIT_LIMIT = 100;
-export const CREDIT_WINDOW_MS = 300_000;
-export const ACCESS_TOKEN_TTL_S = 86_400;
 
 export interface Credits {
   /** What this answer charged. */
@@ -100,20 +99,20 @@ export function clearCredits(sql: SqlStorage, account: string): void {
   sql.exec("DELETE FROM credits WHERE account = ?", account);
 }
 
-export type Beds24Decision = GateDecision & { account: string | null; credits: Credits };
+export type CreditDecision = GateDecision & { account: string | null; credits: Credits };
 
 /**
  * One inventory call: an injected fault, then the token, then the credits. Credits are always
  * counted (so the headers are true); a call that does not fit is refused only while the
  * `enforce_rate_limit` switch is on.
  */
-export function beds24Gate(
+export function creditGate(
   sql: SqlStorage,
   token: string | null,
   costTenths: number,
   now: number,
   path: string,
-): Beds24Decision {
+): CreditDecision {
   const account = token ? tokenClient(sql, token, now) : null;
   const view = (cost = 0): Credits => {
     if (!account) return ANONYMOUS_CREDITS;
@@ -245,7 +244,7 @@ export function ownedRoom(sql: SqlStorage, roomId: string, account: string): Uni
   return room && propertyRecord(sql, room.property_id)?.account === account ? room : null;
 }
 
-export interface Beds24Property {
+export interface OwnedProperty {
   id: string;
   account: string;
   rooms: UnitRow[];
@@ -256,8 +255,8 @@ export function accountProperties(
   sql: SqlStorage,
   account: string,
   ids: readonly string[] | null,
-): Beds24Property[] {
-  const byId = new Map<string, Beds24Property>();
+): OwnedProperty[] {
+  const byId = new Map<string, OwnedProperty>();
   for (const room of ownedUnits(sql, account, ids)) {
     const p = byId.get(room.property_id) ?? { id: room.property_id, account, rooms: [] };
     p.rooms.push(room);

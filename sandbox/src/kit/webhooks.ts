@@ -1,6 +1,7 @@
-import { signatureHeader } from "./lib/crypto";
-import { platformState } from "./state/platform-state";
-import type { GuestPlatform, HeldDelivery } from "./state/types";
+import { platformState } from "../platform-state";
+import { signatureHeader } from "./crypto";
+import type { WebhookSigning } from "./simulator";
+import type { HeldDelivery, PlatformName } from "./store/types";
 
 /** One webhook POST, with the exact signed bytes so a test can replay it itself. */
 export interface Delivery {
@@ -21,18 +22,13 @@ export function parseDeliveryMode(raw: string | undefined): DeliveryMode | null 
   return raw === "none" ? "none" : null;
 }
 
-const SIGNING: Record<GuestPlatform, { header: string; secret: (env: Env) => string }> = {
-  airbnb: { header: "X-Airbnb-Signature", secret: (env) => env.AIRBNB_WEBHOOK_SECRET },
-  booking_com: { header: "X-Booking-Signature", secret: (env) => env.BOOKING_COM_WEBHOOK_SECRET },
-};
-
-export function webhookUrl(env: Env, platform: GuestPlatform): string {
+export function webhookUrl(env: Env, platform: PlatformName): string {
   return `${env.ENGINE_URL.replace(/\/+$/, "")}/api/v1/webhooks/${platform}`;
 }
 
 /** Sign at send time, as a real sender does on every attempt. */
-async function sign(env: Env, platform: GuestPlatform, held: HeldDelivery): Promise<Delivery> {
-  const { header, secret } = SIGNING[platform];
+async function sign(env: Env, signing: WebhookSigning, held: HeldDelivery): Promise<Delivery> {
+  const { header, secret } = signing;
   const t = Math.floor(Date.now() / 1000);
   return {
     url: held.url,
@@ -71,13 +67,14 @@ async function sendAll(deliveries: Delivery[]): Promise<Delivery[]> {
 /** Deliver one event according to the platform's webhook faults and the requested mode. */
 export async function emit(
   env: Env,
-  platform: GuestPlatform,
+  platform: PlatformName,
+  signing: WebhookSigning,
   payload: Record<string, unknown>,
   mode: DeliveryMode,
 ): Promise<Delivery[]> {
   const stub = platformState(env, platform);
   const faults = await stub.getFaults();
-  const signed = await sign(env, platform, {
+  const signed = await sign(env, signing, {
     url: webhookUrl(env, platform),
     body: JSON.stringify(payload),
   });
@@ -92,10 +89,11 @@ export async function emit(
 /** Release held deliveries, newest first. */
 export async function flush(
   env: Env,
-  platform: GuestPlatform,
+  platform: PlatformName,
+  signing: WebhookSigning,
   mode: DeliveryMode,
 ): Promise<Delivery[]> {
   const held = await platformState(env, platform).takeHeld();
-  const signed = await Promise.all(held.map((h) => sign(env, platform, h)));
+  const signed = await Promise.all(held.map((h) => sign(env, signing, h)));
   return mode === "sync" ? sendAll(signed) : signed;
 }

@@ -22,7 +22,7 @@ export async function hmacSha256(secret: string, data: string): Promise<ArrayBuf
   return crypto.subtle.sign("HMAC", key, encoder.encode(data));
 }
 
-/** The OTA webhook scheme both simulated platforms use: `t=<unix s>,v1=<hex HMAC("<t>.<body>")>`. */
+/** The OTA webhook scheme the simulators sign with: `t=<unix s>,v1=<hex HMAC("<t>.<body>")>`. */
 export async function signatureHeader(
   secret: string,
   timestampSeconds: number,

@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import * as accounts from "./account-store";
-import * as beds24 from "./beds24-store";
+import * as airbnb from "./airbnb/store";
+import * as beds24 from "./beds24/store";
+import * as booking from "./booking-com/store";
+import * as accounts from "./kit/store/accounts";
 import {
   type DayView,
   getUnit,
@@ -8,19 +10,21 @@ import {
   readDays,
   upsertUnit,
   writeDays,
-} from "./calendar-store";
-import * as ops from "./ops-store";
+} from "./kit/store/calendar";
+import * as faults from "./kit/store/faults";
+import * as held from "./kit/store/held";
+import * as idempotency from "./kit/store/idempotency";
+import * as limits from "./kit/store/limits";
+import * as logs from "./kit/store/logs";
 import {
-  acknowledge,
-  type AckResult,
   cancelReservation,
   createReservation,
   getReservation,
   listReservations,
   modifyReservation,
-  pullPending,
-} from "./reservation-store";
-import { SCHEMA, TABLES } from "./schema";
+} from "./kit/store/reservations";
+import { SCHEMA, TABLES } from "./kit/store/schema";
+import { storeToken } from "./kit/store/tokens";
 import {
   DEFAULT_FAULTS,
   type DayWrite,
@@ -40,7 +44,7 @@ import {
   type ReservationRow,
   type UnitPatch,
   type UnitRow,
-} from "./types";
+} from "./kit/store/types";
 
 export type IdempotentWrite =
   | { kind: "applied" | "replayed"; status: number; body: string }
@@ -48,7 +52,8 @@ export type IdempotentWrite =
   | { kind: "not_found" };
 
 /**
- * All state of one simulated platform (one instance per platform, by name). Every method is a
+ * All state of one simulated platform (one instance per platform, by name): the kit's stores
+ * every simulator uses, then each simulator's own (its folder's store.ts). Every method is a
  * synchronous SQLite transaction, so concurrent calls never interleave inside a method.
  */
 export class PlatformState extends DurableObject<Env> {
@@ -67,19 +72,19 @@ export class PlatformState extends DurableObject<Env> {
   // ---- faults and the API gate ----
 
   getFaults(): Faults {
-    return ops.readFaults(this.sql);
+    return faults.readFaults(this.sql);
   }
 
   setFaults(patch: Partial<Faults>): Faults {
-    return ops.writeFaults(this.sql, { ...ops.readFaults(this.sql), ...patch });
+    return faults.writeFaults(this.sql, { ...faults.readFaults(this.sql), ...patch });
   }
 
   clearFaults(): Faults {
-    return ops.writeFaults(this.sql, { ...DEFAULT_FAULTS });
+    return faults.writeFaults(this.sql, { ...DEFAULT_FAULTS });
   }
 
   gate(token: string | null, rate: RateWindow, path: string): GateDecision {
-    return ops.gate(this.sql, token, rate, Date.now(), path);
+    return limits.gate(this.sql, token, rate, Date.now(), path);
   }
 
   // ---- OAuth ----
@@ -93,10 +98,10 @@ export class PlatformState extends DurableObject<Env> {
   ): { ok: true } | { ok: false; retry_after: number } {
     const now = Date.now();
     if (limit) {
-      const r = ops.hit(this.sql, limit, now);
+      const r = limits.hit(this.sql, limit, now);
       if (!r.ok) return r;
     }
-    ops.storeToken(this.sql, token, clientId, now + ttlMs);
+    storeToken(this.sql, token, clientId, now + ttlMs);
     return { ok: true };
   }
 
@@ -104,26 +109,26 @@ export class PlatformState extends DurableObject<Env> {
 
   /** One platform call: its request-log entry and, when it carried one, its raw body. */
   logRequest(entry: RequestLogEntry, received: NewReceivedBody | null = null): void {
-    ops.logRequest(this.sql, entry);
-    if (received) ops.storeReceived(this.sql, received);
+    logs.logRequest(this.sql, entry);
+    if (received) logs.storeReceived(this.sql, received);
   }
 
   requests(limit: number): RequestLogEntry[] {
-    return ops.listRequests(this.sql, limit);
+    return logs.listRequests(this.sql, limit);
   }
 
   received(query: ReceivedQuery): ReceivedBody[] {
-    return ops.listReceived(this.sql, query);
+    return logs.listReceived(this.sql, query);
   }
 
   // ---- webhooks held back by reorder_webhooks ----
 
   hold(deliveries: HeldDelivery[]): void {
-    ops.holdDeliveries(this.sql, deliveries);
+    held.holdDeliveries(this.sql, deliveries);
   }
 
   takeHeld(): HeldDelivery[] {
-    return ops.takeHeld(this.sql);
+    return held.takeHeld(this.sql);
   }
 
   // ---- units and calendars ----
@@ -152,7 +157,7 @@ export class PlatformState extends DurableObject<Env> {
     return unit ? readDays(this.sql, unit, start, endInclusive, model) : null;
   }
 
-  /** Validated writes from an OTA message; the caller has checked that every unit exists. */
+  /** Validated writes from an API message; the caller has checked that every unit exists. */
   writeDays(writes: DayWrite[]): number {
     return writeDays(this.sql, writes, Date.now());
   }
@@ -171,31 +176,16 @@ export class PlatformState extends DurableObject<Env> {
     requestBody: string;
   }): IdempotentWrite {
     const now = Date.now();
-    if (input.key) {
-      const seen = ops.checkIdempotency(
-        this.sql,
-        input.key,
-        input.method,
-        input.path,
-        input.requestBody,
-        now,
-      );
+    const { key, method, path, requestBody } = input;
+    if (key) {
+      const seen = idempotency.checkIdempotency(this.sql, key, method, path, requestBody, now);
       if (seen.kind === "mismatch") return seen;
       if (seen.kind === "replay") return { kind: "replayed", status: seen.status, body: seen.body };
     }
     if (!getUnit(this.sql, input.propertyId, input.unitId)) return { kind: "not_found" };
     const body = JSON.stringify({ updated_days: writeDays(this.sql, input.writes, now) });
-    if (input.key) {
-      ops.rememberIdempotency(
-        this.sql,
-        input.key,
-        input.method,
-        input.path,
-        input.requestBody,
-        200,
-        body,
-        now,
-      );
+    if (key) {
+      idempotency.rememberIdempotency(this.sql, key, method, path, requestBody, 200, body, now);
     }
     return { kind: "applied", status: 200, body };
   }
@@ -225,96 +215,6 @@ export class PlatformState extends DurableObject<Env> {
     return access === "ok" ? { access, reservation } : { access: "forbidden" };
   }
 
-  /**
-   * Create or update an Airbnb listing (its own property). Creating takes `account` or the
-   * default; naming another account for an existing listing transfers it to that host.
-   */
-  airbnbPutListing(
-    id: string,
-    patch: UnitPatch,
-    account: string | undefined,
-    configured: string | undefined,
-  ): { ok: true; unit: UnitRow; account: string } | { ok: false } {
-    if (account && !accounts.accountRefreshToken(this.sql, account, configured)) {
-      return { ok: false };
-    }
-    const unit = upsertUnit(this.sql, id, id, patch);
-    const record = accounts.putProperty(this.sql, id, account ? { account } : {});
-    return { ok: true, unit, account: record.account };
-  }
-
-  /** A Booking.com hotel, or null when neither a record nor a room of it exists. */
-  bookingHotel(hotelId: string): { authorised: boolean; rooms: UnitRow[] } | null {
-    const record = accounts.propertyRecord(this.sql, hotelId);
-    return record ? { authorised: record.authorised, rooms: listUnits(this.sql, hotelId) } : null;
-  }
-
-  bookingPutHotel(hotelId: string, authorised: boolean | undefined) {
-    const record = accounts.putProperty(this.sql, hotelId, { authorised });
-    return { authorised: record.authorised, rooms: listUnits(this.sql, hotelId) };
-  }
-
-  // ---- Beds24: accounts, tokens, credits, rooms ----
-
-  beds24Gate(token: string | null, costTenths: number, path: string): beds24.Beds24Decision {
-    return beds24.beds24Gate(this.sql, token, costTenths, Date.now(), path);
-  }
-
-  beds24InviteCode(account: string): string {
-    return beds24.createInviteCode(this.sql, account);
-  }
-
-  beds24Setup(code: string): (beds24.Grant & { refreshToken: string }) | null {
-    return beds24.redeemInviteCode(this.sql, code, Date.now());
-  }
-
-  beds24Refresh(refreshToken: string, configured: string | undefined): beds24.Grant | null {
-    return beds24.refreshAccessToken(this.sql, refreshToken, configured, Date.now());
-  }
-
-  beds24Details(token: string | null): ReturnType<typeof beds24.tokenDetails> {
-    return beds24.tokenDetails(this.sql, token, Date.now());
-  }
-
-  beds24Credits(account: string): beds24.CreditView {
-    return beds24.creditView(this.sql, account, Date.now());
-  }
-
-  /** Spend credits on an account as other API clients would (tests: a nearly spent account). */
-  beds24Spend(account: string, credits: number): beds24.CreditView {
-    const now = Date.now();
-    beds24.spendCredits(this.sql, account, Math.round(credits * 10), now);
-    return beds24.creditView(this.sql, account, now);
-  }
-
-  /** Forget an account's spends, as if its window had passed. */
-  beds24ClearCredits(account: string): beds24.CreditView {
-    beds24.clearCredits(this.sql, account);
-    return beds24.creditView(this.sql, account, Date.now());
-  }
-
-  beds24PutRoom(
-    propId: string,
-    roomId: string,
-    patch: UnitPatch,
-    account: string | undefined,
-  ): beds24.PutRoomResult {
-    return beds24.putRoom(this.sql, propId, roomId, patch, account);
-  }
-
-  /** The room, if it exists and belongs to the account. */
-  beds24Room(roomId: string, account: string): UnitRow | null {
-    return beds24.ownedRoom(this.sql, roomId, account);
-  }
-
-  beds24Rooms(account: string): UnitRow[] {
-    return accounts.ownedUnits(this.sql, account);
-  }
-
-  beds24Properties(account: string, ids: string[] | null): beds24.Beds24Property[] {
-    return beds24.accountProperties(this.sql, account, ids);
-  }
-
   // ---- reservations ----
 
   getReservation(id: string): ReservationRow | null {
@@ -341,12 +241,94 @@ export class PlatformState extends DurableObject<Env> {
     return cancelReservation(this.sql, id, model, Date.now());
   }
 
-  pullPending(propertyId: string | null): ReservationRow[] {
-    return pullPending(this.sql, propertyId);
+  // ---- airbnb/store.ts: listings and their hosts ----
+
+  putListing(
+    id: string,
+    patch: UnitPatch,
+    account: string | undefined,
+    configured: string | undefined,
+  ): airbnb.PutListingResult {
+    return airbnb.putListing(this.sql, id, patch, account, configured);
   }
 
-  acknowledge(ids: string[]): AckResult {
-    return acknowledge(this.sql, ids);
+  // ---- booking-com/store.ts: hotels, pulls and acknowledgements ----
+
+  hotel(hotelId: string): booking.Hotel | null {
+    return booking.hotel(this.sql, hotelId);
+  }
+
+  putHotel(hotelId: string, authorised: boolean | undefined): booking.Hotel {
+    return booking.putHotel(this.sql, hotelId, authorised);
+  }
+
+  pullPending(propertyId: string | null): ReservationRow[] {
+    return booking.pullPending(this.sql, propertyId);
+  }
+
+  acknowledge(ids: string[]): booking.AckResult {
+    return booking.acknowledge(this.sql, ids);
+  }
+
+  // ---- beds24/store.ts: invite codes, tokens, credits, rooms ----
+
+  creditGate(token: string | null, costTenths: number, path: string): beds24.CreditDecision {
+    return beds24.creditGate(this.sql, token, costTenths, Date.now(), path);
+  }
+
+  createInviteCode(account: string): string {
+    return beds24.createInviteCode(this.sql, account);
+  }
+
+  redeemInviteCode(code: string): (beds24.Grant & { refreshToken: string }) | null {
+    return beds24.redeemInviteCode(this.sql, code, Date.now());
+  }
+
+  refreshAccessToken(refreshToken: string, configured: string | undefined): beds24.Grant | null {
+    return beds24.refreshAccessToken(this.sql, refreshToken, configured, Date.now());
+  }
+
+  tokenDetails(token: string | null): ReturnType<typeof beds24.tokenDetails> {
+    return beds24.tokenDetails(this.sql, token, Date.now());
+  }
+
+  credits(account: string): beds24.CreditView {
+    return beds24.creditView(this.sql, account, Date.now());
+  }
+
+  /** Spend credits on an account as other API clients would (tests: a nearly spent account). */
+  spendCredits(account: string, credits: number): beds24.CreditView {
+    const now = Date.now();
+    beds24.spendCredits(this.sql, account, Math.round(credits * 10), now);
+    return beds24.creditView(this.sql, account, now);
+  }
+
+  /** Forget an account's spends, as if its window had passed. */
+  clearCredits(account: string): beds24.CreditView {
+    beds24.clearCredits(this.sql, account);
+    return beds24.creditView(this.sql, account, Date.now());
+  }
+
+  putRoom(
+    propId: string,
+    roomId: string,
+    patch: UnitPatch,
+    account: string | undefined,
+  ): beds24.PutRoomResult {
+    return beds24.putRoom(this.sql, propId, roomId, patch, account);
+  }
+
+  /** The room, if it exists and belongs to the account. */
+  ownedRoom(roomId: string, account: string): UnitRow | null {
+    return beds24.ownedRoom(this.sql, roomId, account);
+  }
+
+  ownedRooms(account: string): UnitRow[] {
+    return accounts.ownedUnits(this.sql, account);
+  }
+
+  accountProperties(account: string, ids: string[] | null): beds24.OwnedProperty[] {
+    return beds24.accountProperties(this.sql, account, ids);
   }
 }
 

@@ -1,5 +1,5 @@
-import { addDays, stayNights } from "../lib/dates";
-import { adjustRoomsToSell, getUnit, isSellable, readDays } from "./calendar-store";
+import { addDays, stayNights } from "../dates";
+import { adjustRoomsToSell, getUnit, isSellable, readDays } from "./calendar";
 import type {
   InventoryModel,
   NewReservation,
@@ -47,7 +47,7 @@ function calendarOpen(
 
 /** Sum of the nightly prices the calendar shows, when the caller gave no total. */
 function priceStay(sql: SqlStorage, unit: UnitRow, start: string, end: string): string {
-  const days = readDays(sql, unit, start, addDays(end, -1), "booking_com");
+  const days = readDays(sql, unit, start, addDays(end, -1), "rooms");
   const cents = days.reduce((sum, d) => sum + Math.round(Number(d.price ?? "0") * 100), 0);
   return (cents / 100).toFixed(2);
 }
@@ -63,7 +63,7 @@ export function createReservation(
   now: number,
 ): ReservationResult {
   const unit = getUnit(sql, input.property_id, input.unit_id);
-  if (!unit) return notFound(model === "airbnb" ? "listing" : "room");
+  if (!unit) return notFound(model === "listing" ? "listing" : "room");
   if (getReservation(sql, input.id)) {
     return { ok: false, status: 409, error: "conflict", message: `${input.id} already exists` };
   }
@@ -89,7 +89,7 @@ export function createReservation(
     now,
     now,
   );
-  if (model === "booking_com") {
+  if (model === "rooms") {
     adjustRoomsToSell(sql, unit, stayNights(input.start_date, input.end_date), -1);
   }
   return { ok: true, reservation: getReservation(sql, input.id)!, calendar_open: open };
@@ -120,7 +120,7 @@ export function modifyReservation(
   }
   const open = calendarOpen(sql, unit, start, end, model, id);
   const datesChanged = start !== row.start_date || end !== row.end_date;
-  if (model === "booking_com" && datesChanged) {
+  if (model === "rooms" && datesChanged) {
     adjustRoomsToSell(sql, unit, stayNights(row.start_date, row.end_date), +1);
     adjustRoomsToSell(sql, unit, stayNights(start, end), -1);
   }
@@ -150,7 +150,7 @@ export function cancelReservation(
     return { ok: false, status: 409, error: "conflict", message: `${id} is already cancelled` };
   }
   const unit = getUnit(sql, row.property_id, row.unit_id)!;
-  if (model === "booking_com") {
+  if (model === "rooms") {
     adjustRoomsToSell(sql, unit, stayNights(row.start_date, row.end_date), +1);
   }
   sql.exec(
@@ -161,65 +161,4 @@ export function cancelReservation(
   );
   const open = calendarOpen(sql, unit, row.start_date, row.end_date, model, id);
   return { ok: true, reservation: getReservation(sql, id)!, calendar_open: open };
-}
-
-/** Hotels that withdrew the channel's authorisation: their reservations are not served. */
-const UNAUTHORISED = "SELECT property_id FROM properties WHERE authorised = 0";
-
-/**
- * Booking.com pull: every reservation whose current revision is not acknowledged, of authorised
- * hotels only. The revision handed out is remembered, so an acknowledgement covers only what the
- * client has actually seen.
- */
-export function pullPending(sql: SqlStorage, propertyId: string | null): ReservationRow[] {
-  const rows = sql
-    .exec(
-      `SELECT * FROM reservations
-       WHERE (?1 IS NULL OR property_id = ?1) AND (acked_at IS NULL OR acked_at < modified_at)
-         AND property_id NOT IN (${UNAUTHORISED})
-       ORDER BY modified_at, id`,
-      propertyId,
-    )
-    .toArray() as unknown as ReservationRow[];
-  for (const r of rows) {
-    sql.exec("UPDATE reservations SET served_at = modified_at WHERE id = ?", r.id);
-  }
-  return rows;
-}
-
-export interface AckResult {
-  acknowledged: string[];
-  /** Ids that could not be acknowledged, with the reason. */
-  refused: { id: string; reason: string }[];
-}
-
-export function acknowledge(sql: SqlStorage, ids: string[]): AckResult {
-  const result: AckResult = { acknowledged: [], refused: [] };
-  const unauthorised = new Set(
-    sql
-      .exec<{ property_id: string }>(UNAUTHORISED)
-      .toArray()
-      .map((r) => r.property_id),
-  );
-  for (const id of ids) {
-    const row = getReservation(sql, id);
-    // A reservation of a hotel that withdrew the authorisation is as unknown as a missing one.
-    if (!row || unauthorised.has(row.property_id)) {
-      result.refused.push({ id, reason: "unknown reservation" });
-    } else if (row.served_at === null) {
-      result.refused.push({ id, reason: "reservation was never retrieved" });
-    } else {
-      // Acknowledge the revision the client pulled; a newer one (modified since) stays pending.
-      sql.exec(
-        "UPDATE reservations SET acked_at = MAX(COALESCE(acked_at, 0), served_at) WHERE id = ?",
-        id,
-      );
-      if (row.served_at < row.modified_at) {
-        result.refused.push({ id, reason: "modified since it was retrieved; pull again" });
-      } else {
-        result.acknowledged.push(id);
-      }
-    }
-  }
-  return result;
 }

@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 
+export type ReadResult<T> = { ok: true; data: T } | { ok: false; response: Response };
+
 /** A 400 naming what is wrong with a control request. */
 export function invalid(c: Context, message: string) {
   return c.json({ error: "validation_error", message }, 400);
@@ -10,7 +12,7 @@ export function invalid(c: Context, message: string) {
 export async function readBody<S extends z.ZodType>(
   c: Context,
   schema: S,
-): Promise<{ ok: true; data: z.infer<S> } | { ok: false; response: Response }> {
+): Promise<ReadResult<z.infer<S>>> {
   const raw = await c.req.text();
   let json: unknown = {};
   if (raw.trim()) {

@@ -1,24 +1,14 @@
 /** Plain data exchanged with the PlatformState Durable Object over RPC. */
 
-export type PlatformName = "airbnb" | "booking_com" | "beds24";
-
-export const PLATFORMS: readonly PlatformName[] = ["airbnb", "booking_com", "beds24"];
-
-export function isPlatformName(value: string): value is PlatformName {
-  return (PLATFORMS as readonly string[]).includes(value);
-}
-
-/** Platforms whose guests book through the control API and which send signed webhooks. */
-export type GuestPlatform = "airbnb" | "booking_com";
-
-export function isGuestPlatform(value: PlatformName): value is GuestPlatform {
-  return value === "airbnb" || value === "booking_com";
-}
+/**
+ * A simulator's name: its URL segment (`/<name>`, `/_sandbox/<name>`) and the name of its
+ * PlatformState instance. Each simulator's profile declares its own.
+ */
+export type PlatformName = string;
 
 /**
- * A sellable unit: an Airbnb listing (property_id = unit_id = listing id), a Booking.com room
- * (property_id = hotel id, unit_id = room id) or a Beds24 room (property_id = propId, unit_id =
- * roomId, unique across properties).
+ * A sellable unit of a property: a listing that is its own property (property_id = unit_id), or
+ * a room of a hotel (property_id = hotel id, unit_id = room id). Each simulator says which.
  */
 export interface UnitRow {
   property_id: string;
@@ -83,9 +73,9 @@ export interface ReservationRow {
   created_at: number;
   /** Strictly increasing per reservation: max(now, previous + 1) ms. */
   modified_at: number;
-  /** Revision handed out by the last pull (Booking.com). */
+  /** Revision handed out by the last pull (platforms whose clients pull reservations). */
   served_at: number | null;
-  /** Revision acknowledged by the client (Booking.com). */
+  /** Revision acknowledged by the client (platforms whose clients pull reservations). */
   acked_at: number | null;
 }
 
@@ -112,11 +102,12 @@ export interface ReservationChange {
 }
 
 /**
- * How a booking touches the platform's own calendar: Airbnb blocks booked nights by itself (derived
- * from reservations on read), Booking.com lowers rooms-to-sell by one per night. Beds24 reads like
- * Booking.com (rooms to sell per night = numAvail); it takes no bookings in the sandbox.
+ * How a booking touches the platform's own calendar. `listing`: one unit whose booked nights
+ * read unavailable (derived from reservations on read, never stored). `rooms`: rooms to sell per
+ * night, lowered by one per booked night and given back on cancellation. Each profile declares
+ * its model.
  */
-export type InventoryModel = "airbnb" | "booking_com" | "beds24";
+export type InventoryModel = "listing" | "rooms";
 
 export type ReservationResult =
   | { ok: true; reservation: ReservationRow; calendar_open: boolean }

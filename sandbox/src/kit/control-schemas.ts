@@ -1,37 +1,23 @@
 import { z } from "zod";
-import { isIsoDate } from "../lib/dates";
+import { isIsoDate } from "./dates";
 
-const isoDate = z.string().refine(isIsoDate, "must be a valid YYYY-MM-DD date");
+/** Control-body pieces every simulator's control routes share. */
+
+export const isoDate = z.string().refine(isIsoDate, "must be a valid YYYY-MM-DD date");
 /** Money as a decimal string ("450.00"); numbers are accepted and normalised. */
-const money = z
+export const money = z
   .union([z.string().regex(/^\d{1,7}(\.\d{1,2})?$/), z.number().nonnegative()])
   .transform((v) => Number(v).toFixed(2));
-const currency = z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as EUR");
+export const currency = z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as EUR");
 const guests = z.number().int().min(1).max(99);
 /** Ids travel in URLs and in OTA attributes limited to 32 characters. */
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 letters, digits, _ or -");
+export const id = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 letters, digits, _ or -");
 
-/** Account names (Airbnb hosts, Beds24 accounts) travel in URLs too. */
+/** Account names (hosts, owners) travel in URLs too. */
 export const accountName = id;
 
-export const listingBody = z.strictObject({
-  nightly_price: money.optional(),
-  currency: currency.optional(),
-  account: accountName.optional(),
-});
-
-export const accountBody = z.strictObject({ account: accountName.optional() });
-
-export const roomBody = z.strictObject({
-  units: z.number().int().min(0).max(999).optional(),
-  rate_plan_id: id.optional(),
-  price: money.optional(),
-  currency: currency.optional(),
-});
-
-export const hotelBody = z.strictObject({ authorised: z.boolean().optional() });
-
-const stay = {
+/** The fields of a guest's stay, whatever the platform. */
+export const stay = {
   start_date: isoDate,
   end_date: isoDate,
   guest_name: z.string().max(128).optional(),
@@ -40,36 +26,12 @@ const stay = {
   currency: currency.optional(),
 };
 
-const checkOutAfterCheckIn = (v: { start_date: string; end_date: string }) =>
+export const checkOutAfterCheckIn = (v: { start_date: string; end_date: string }) =>
   v.end_date > v.start_date;
-const stayMessage = {
+export const stayMessage = {
   message: "end_date (check-out) must be after start_date",
   path: ["end_date"],
 };
-
-export const airbnbReservationBody = z
-  .strictObject({
-    ...stay,
-    listing_id: z.string().regex(/^\d{1,20}$/, "Airbnb listing ids are numeric"),
-    confirmation_code: z
-      .string()
-      .regex(/^HM[A-Z0-9]{8}$/, "must be HM followed by 8 upper-case letters or digits")
-      .optional(),
-  })
-  .refine(checkOutAfterCheckIn, stayMessage);
-
-export const bookingReservationBody = z
-  .strictObject({
-    ...stay,
-    hotel_id: id,
-    room_id: id,
-    rate_plan_id: id.optional(),
-    reservation_id: z
-      .string()
-      .regex(/^\d{1,32}$/, "Booking.com reservation ids are numeric")
-      .optional(),
-  })
-  .refine(checkOutAfterCheckIn, stayMessage);
 
 export const modifyBody = z.strictObject({
   start_date: isoDate.optional(),

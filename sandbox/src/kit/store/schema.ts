@@ -106,8 +106,8 @@ CREATE TABLE IF NOT EXISTS credits (
   tenths INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS credits_by_account ON credits (account, at);
--- Who a property belongs to (Airbnb host, Beds24 account) and whether the channel may write it
--- (a Booking.com hotel's authorisation). A property with units but no row is the default
+-- Who a property belongs to (a host or owner account) and whether the channel may write it
+-- (a hotel's authorisation). A property with units but no row is the default
 -- account's and authorised: what the control API creates unless told otherwise.
 CREATE TABLE IF NOT EXISTS properties (
   property_id TEXT PRIMARY KEY,

@@ -1,12 +1,12 @@
-import { randomHex } from "../lib/random";
+import { randomHex } from "../random";
 import type { UnitRow } from "./types";
 
 /**
- * Accounts and who owns what. An Airbnb host account or a Beds24 account owns properties (an
- * Airbnb listing is its own property); a call made with one account's token for another
- * account's property is refused. A Booking.com hotel instead authorises the one machine account
- * (or not). Every account has refresh tokens; the configured one (AIRBNB_REFRESH_TOKEN,
- * BEDS24_REFRESH_TOKEN) belongs to DEFAULT_ACCOUNT, which always exists.
+ * Accounts and who owns what. An account (a host, a property owner) owns properties (a listing
+ * is its own property); a call made with one account's token for another account's property is
+ * refused. A hotel may instead authorise the one machine account (or not). Every account has
+ * refresh tokens; the configured one (each simulator's `*_REFRESH_TOKEN`) belongs to
+ * DEFAULT_ACCOUNT, which always exists.
  */
 
 export const DEFAULT_ACCOUNT = "default";
