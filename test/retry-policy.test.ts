@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { engineConfig } from "../src/config";
-import { PlatformError } from "../src/platforms/types";
+import { PlatformError } from "../src/platforms/contract";
 import {
   backoffSeconds,
   DEFAULT_RETRY_POLICY,

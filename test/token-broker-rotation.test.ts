@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { ChannelGate } from "../durable-objects/channel-gate";
 import { tokenBroker } from "../durable-objects/token-broker";
 import { airbnbAdapter } from "../src/platforms/airbnb/adapter";
-import type { AdapterContext } from "../src/platforms/types";
+import type { AdapterContext } from "../src/platforms/contract";
 import { uniqueDigits } from "./support/fixtures";
 
 /**

@@ -5,7 +5,7 @@ import type { ChannelGate } from "../durable-objects/channel-gate";
 import { tokenBroker, type TokenBroker } from "../durable-objects/token-broker";
 import type { MintOutcome, MintRequest, TokenAnswer } from "../durable-objects/token-keeper";
 import { encryptCredentials } from "../src/lib/credentials-crypto";
-import type { TokenKey } from "../src/platforms/token-cache";
+import type { TokenKey } from "../src/platforms/kit/token-cache";
 import {
   addDaysUtc,
   sandbox,

@@ -3,8 +3,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { addDays } from "../../src/domain/dates";
 import { airbnbAdapter } from "../../src/platforms/airbnb/adapter";
-import { resetTokenCache } from "../../src/platforms/token-cache";
-import { PlatformError, type AdapterContext, type NightState } from "../../src/platforms/types";
+import { resetTokenCache } from "../../src/platforms/kit/token-cache";
+import { PlatformError, type AdapterContext, type NightState } from "../../src/platforms/contract";
 import { clock, fakeFetch, json, type Handler, type Recorded } from "./fake-fetch";
 
 const BASE = "http://fake.test/airbnb";

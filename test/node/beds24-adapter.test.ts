@@ -7,14 +7,14 @@ import {
   earliestAcceptedDate,
   priceCalls,
 } from "../../src/platforms/beds24/adapter";
-import { minorToDecimal } from "../../src/platforms/money";
+import { minorToDecimal } from "../../src/platforms/kit/money";
 import {
   PlatformError,
   type AdapterContext,
   type NightState,
   type PlannedCall,
   type PushTarget,
-} from "../../src/platforms/types";
+} from "../../src/platforms/contract";
 import { minCalls, runLengths } from "../support/push-minimum";
 import { fakeFetch, json } from "./fake-fetch";
 

@@ -4,8 +4,8 @@ import { ZodError } from "zod";
 import { addDays } from "../../src/domain/dates";
 import { bookingComAdapter } from "../../src/platforms/booking-com/adapter";
 import { parseOtaResponse } from "../../src/platforms/booking-com/ota-xml";
-import { resetTokenCache } from "../../src/platforms/token-cache";
-import { PlatformError, type AdapterContext, type NightState } from "../../src/platforms/types";
+import { resetTokenCache } from "../../src/platforms/kit/token-cache";
+import { PlatformError, type AdapterContext, type NightState } from "../../src/platforms/contract";
 import { clock, fakeFetch, json, xml, type Handler } from "./fake-fetch";
 
 const BASE = "http://fake.test/booking_com";

@@ -4,8 +4,8 @@ import { pushIdempotencyKey } from "../../src/lib/idempotency-key";
 import { airbnbAdapter } from "../../src/platforms/airbnb/adapter";
 import { beds24Adapter } from "../../src/platforms/beds24/adapter";
 import { bookingComAdapter } from "../../src/platforms/booking-com/adapter";
-import { platformFetch } from "../../src/platforms/http";
-import { PlatformError, type NightState, type PlatformAdapter } from "../../src/platforms/types";
+import { platformFetch } from "../../src/platforms/kit/http";
+import { PlatformError, type NightState, type PlatformAdapter } from "../../src/platforms/contract";
 import { clock, fakeFetch, json } from "./fake-fetch";
 
 /**

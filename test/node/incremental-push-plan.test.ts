@@ -11,7 +11,7 @@ import type {
   PlannedCall,
   PlatformAdapter,
   PushTarget,
-} from "../../src/platforms/types";
+} from "../../src/platforms/contract";
 
 /**
  * The gate plans a flush incrementally (durable-objects/gate-push-plan.ts): it reads pending

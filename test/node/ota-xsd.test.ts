@@ -11,7 +11,7 @@ import {
   parseHotelResNotifRQ,
   parseOtaResponse,
 } from "../../src/platforms/booking-com/ota-xml";
-import type { NightState } from "../../src/platforms/types";
+import type { NightState } from "../../src/platforms/contract";
 
 // The OTA 2015B schemas live beside the project in ../shared (see shared/README.md).
 const SCHEMA_DIR = fileURLToPath(new URL("../../../shared/schemas/ota2015b/", import.meta.url));

@@ -1,15 +1,15 @@
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
-import { parseRetryAfter, platformFetch, redact } from "../../src/platforms/http";
-import { decimalToMinor, minorToDecimal } from "../../src/platforms/money";
+import { parseRetryAfter, platformFetch, redact } from "../../src/platforms/kit/http";
+import { decimalToMinor, minorToDecimal } from "../../src/platforms/kit/money";
 import {
   getAccessToken,
   invalidateAccessToken,
   resetTokenCache,
   withAccessToken,
   type TokenSource,
-} from "../../src/platforms/token-cache";
-import { PlatformError } from "../../src/platforms/types";
+} from "../../src/platforms/kit/token-cache";
+import { PlatformError } from "../../src/platforms/contract";
 import { clock, fakeFetch, json } from "./fake-fetch";
 
 const CREDENTIALS = {

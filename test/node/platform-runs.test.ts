@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { addDays, daysBetween, type IsoDate } from "../../src/domain/dates";
 import { calendarCalls, pricingCalls } from "../../src/platforms/airbnb/adapter";
 import { availabilityWindows, rateWindows } from "../../src/platforms/booking-com/adapter";
-import { packRuns, runsOf, splitRun, windowsOf } from "../../src/platforms/runs";
-import type { NightState } from "../../src/platforms/types";
+import { packRuns, runsOf, splitRun, windowsOf } from "../../src/platforms/kit/runs";
+import type { NightState } from "../../src/platforms/contract";
 
 /** Sorted, distinct nights with gaps; values either noisy or long constant stretches. */
 const nightsArb: fc.Arbitrary<NightState[]> = fc

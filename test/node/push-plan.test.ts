@@ -9,8 +9,8 @@ import {
   earliestAcceptedDate,
   rateWindows,
 } from "../../src/platforms/booking-com/adapter";
-import { minorToDecimal } from "../../src/platforms/money";
-import type { NightState, PlannedCall, PushPlan, PushTarget } from "../../src/platforms/types";
+import { minorToDecimal } from "../../src/platforms/kit/money";
+import type { NightState, PlannedCall, PushPlan, PushTarget } from "../../src/platforms/contract";
 import { minCalls, minWindows, runLengths } from "../support/push-minimum";
 
 /**

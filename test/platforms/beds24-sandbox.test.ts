@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { beds24Adapter, exchangeInviteCode } from "../../src/platforms/beds24/adapter";
 import { platformConfig } from "../../src/platforms/registry";
-import { resetTokenCache } from "../../src/platforms/token-cache";
-import { PlatformError, type AdapterContext, type NightState } from "../../src/platforms/types";
+import { resetTokenCache } from "../../src/platforms/kit/token-cache";
+import { PlatformError, type AdapterContext, type NightState } from "../../src/platforms/contract";
 import { addDaysUtc, sandbox, uniqueDigits } from "../support/fixtures";
 import { pushNights } from "../support/push";
 

@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { bookingComAdapter } from "../../src/platforms/booking-com/adapter";
 import { platformConfig } from "../../src/platforms/registry";
-import { resetTokenCache } from "../../src/platforms/token-cache";
-import { PlatformError, type AdapterContext, type NightState } from "../../src/platforms/types";
+import { resetTokenCache } from "../../src/platforms/kit/token-cache";
+import { PlatformError, type AdapterContext, type NightState } from "../../src/platforms/contract";
 import { addDaysUtc, sandbox, uniqueDigits } from "../support/fixtures";
 
 /**

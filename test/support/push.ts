@@ -4,7 +4,7 @@ import {
   type NightState,
   type PlatformAdapter,
   type PushTarget,
-} from "../../src/platforms/types";
+} from "../../src/platforms/contract";
 
 /**
  * Send every request an adapter plans for these nights, in order, the way the ChannelGate does

@@ -1,10 +1,15 @@
 import { z } from "zod";
 import { addDays, isIsoDate } from "../../domain/dates";
-import { joinUrl, readJson } from "../http";
-import { decimalToMinor, minorToDecimal } from "../money";
-import { packRuns, runsOf, type CallLimits, type Run } from "../runs";
+import { joinUrl, readJson } from "../kit/http";
+import { decimalToMinor, minorToDecimal } from "../kit/money";
+import { packRuns, runsOf, type CallLimits, type Run } from "../kit/runs";
 import { verifyAirbnbMapping } from "./verify";
-import { authorisedFetch, memoryTokenStore, requestToken, type TokenSource } from "../token-cache";
+import {
+  authorisedFetch,
+  memoryTokenStore,
+  requestToken,
+  type TokenSource,
+} from "../kit/token-cache";
 import {
   PlatformError,
   type AdapterContext,
@@ -17,7 +22,7 @@ import {
   type PushPlan,
   type PushTarget,
   type WebhookHint,
-} from "../types";
+} from "../contract";
 
 /**
  * Airbnb partner API adapter. Airbnb's API is not public: the contract is the seeds and

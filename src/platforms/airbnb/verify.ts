@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { joinUrl, readJson } from "../http";
-import type { AdapterContext, MappingClaim, MappingVerdict } from "../types";
-import { CONFIRMED, notConfirmed, refusalOf } from "../verdict";
+import { joinUrl, readJson } from "../kit/http";
+import type { AdapterContext, MappingClaim, MappingVerdict } from "../contract";
+import { CONFIRMED, notConfirmed, refusalOf } from "../kit/verdict";
 
 const listingAnswer = z.object({
   listing: z.object({ id: z.union([z.string(), z.number().int().transform(String)]) }),

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { addDays, fromDayNumber, type IsoDate } from "../../domain/dates";
-import { joinUrl, platformFetch, readJson } from "../http";
-import { minorToDecimal } from "../money";
-import { packRuns, runsOf, type CallLimits, type Run } from "../runs";
-import { memoryTokenStore, withAccessToken, type TokenSource } from "../token-cache";
+import { joinUrl, platformFetch, readJson } from "../kit/http";
+import { minorToDecimal } from "../kit/money";
+import { packRuns, runsOf, type CallLimits, type Run } from "../kit/runs";
+import { memoryTokenStore, withAccessToken, type TokenSource } from "../kit/token-cache";
 import { verifyBeds24Mapping } from "./verify";
 import {
   PlatformError,
@@ -16,7 +16,7 @@ import {
   type PushPlan,
   type PushTarget,
   type WebhookHint,
-} from "../types";
+} from "../contract";
 
 /**
  * Beds24 API v2 adapter, outbound only: availability and prices go out through

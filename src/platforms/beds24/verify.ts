@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { joinUrl, readJson } from "../http";
+import { joinUrl, readJson } from "../kit/http";
 import {
   PlatformError,
   type AdapterContext,
   type MappingClaim,
   type MappingVerdict,
-} from "../types";
-import { CONFIRMED, notConfirmed } from "../verdict";
+} from "../contract";
+import { CONFIRMED, notConfirmed } from "../kit/verdict";
 
 const propertiesAnswer = z.object({
   data: z.array(

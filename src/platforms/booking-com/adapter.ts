@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { addDays, fromDayNumber, type IsoDate } from "../../domain/dates";
 import { log } from "../../lib/log";
-import { joinUrl, readText } from "../http";
-import { CONFIRMED, notConfirmed, refusalOf } from "../verdict";
-import { runsOf, windowsOf, type Run } from "../runs";
-import { authorisedFetch, requestToken, type TokenSource } from "../token-cache";
+import { joinUrl, readText } from "../kit/http";
+import { CONFIRMED, notConfirmed, refusalOf } from "../kit/verdict";
+import { runsOf, windowsOf, type Run } from "../kit/runs";
+import { authorisedFetch, requestToken, type TokenSource } from "../kit/token-cache";
 import {
   PlatformError,
   type AdapterContext,
@@ -17,7 +17,7 @@ import {
   type PushPlan,
   type PushTarget,
   type WebhookHint,
-} from "../types";
+} from "../contract";
 import { parseRoomRates, roomRatesRequest } from "./roomrates";
 import {
   OtaParseError,

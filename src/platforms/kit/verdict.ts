@@ -1,4 +1,4 @@
-import { PlatformError, type MappingVerdict } from "./types";
+import { PlatformError, type MappingVerdict } from "../contract";
 
 /**
  * A platform's "no" to a mapping check: it does not know the id (404) or will not let this

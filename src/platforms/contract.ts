@@ -1,0 +1,216 @@
+import type { Platform } from "../db/channels.schema";
+import type { IsoDate } from "../domain/dates";
+
+/**
+ * What every platform module and the kit share: the engine's vocabulary for bookings, nights and
+ * pushes, the adapter context, the token store's shape and PlatformError. Types and one error
+ * class only, importing nothing from kit/, so kit/ can import it without a cycle.
+ */
+
+/** A booking as the platform reports it, already in the engine's vocabulary. */
+export interface ChannelBooking {
+  platform: Platform;
+  channelBookingId: string;
+  /** Booking.com hotel id; Airbnb has none (listings stand alone). */
+  externalPropertyId?: string;
+  /** Airbnb listing id, Booking.com room id. */
+  externalRoomId: string;
+  status: "confirmed" | "cancelled";
+  checkIn: IsoDate;
+  checkOut: IsoDate;
+  guestName?: string;
+  guestCount?: number;
+  amountMinor?: number;
+  currency?: string;
+  /** The platform's last-modified time (epoch ms): newer revisions win, older ones are ignored. */
+  revision: number;
+}
+
+/** What a verified webhook tells us: a hint of what to fetch, never the truth itself. */
+export interface WebhookHint {
+  eventId: string;
+  eventType: string;
+  externalPropertyId?: string;
+  externalRoomId?: string;
+  bookingRef?: string;
+}
+
+/** The state of one night on one room type, read from D1 at push time. */
+export interface NightState {
+  date: IsoDate;
+  /** Units still sellable (capacity - booked - blocked). */
+  available: number;
+  priceMinor?: number;
+  currency?: string;
+}
+
+export interface PushTarget {
+  externalPropertyId: string;
+  externalRoomId: string;
+  /** Rate plan for platforms that price per rate (Booking.com); a default is used when absent. */
+  externalRatePlanId?: string;
+}
+
+export interface PlatformCredentials {
+  clientId: string;
+  clientSecret: string;
+  refreshToken?: string;
+  /** The connection whose own credentials these are; tokens are cached per account. */
+  account?: string;
+}
+
+export interface TokenGrant {
+  accessToken: string;
+  expiresInSeconds: number;
+}
+
+export interface TokenSource {
+  platform: Platform;
+  baseUrl: string;
+  clientId: string;
+  /** Whose token it is when one app serves many accounts (per-connection refresh tokens). */
+  account?: string;
+  now: () => number;
+  /** Ask the platform for a new token. */
+  mint: () => Promise<TokenGrant>;
+  /** Most tokens minted per rolling hour for this key (unlimited when absent). */
+  maxMintsPerHour?: number;
+}
+
+export type TokenKey = Pick<TokenSource, "platform" | "baseUrl" | "clientId" | "account">;
+
+/** Where access tokens live (kit/token-cache.ts: isolate memory; the ChannelGate: its storage). */
+export interface TokenStore {
+  /** A valid access token: the stored one, the one being minted, or a new one (one mint at a time). */
+  getAccessToken(source: TokenSource): Promise<string>;
+  /** Forget `token` if it is still the current one (another caller may have replaced it). */
+  invalidate(key: TokenKey, token: string): Promise<void>;
+  /** The refresh token to send: the latest rotated one, else the configured one. */
+  currentRefreshToken(key: TokenKey, configured: string): Promise<string>;
+  rememberRefreshToken(key: TokenKey, configured: string, latest: string): Promise<void>;
+}
+
+export interface AdapterContext {
+  baseUrl: string;
+  credentials: PlatformCredentials;
+  /** Every platform call goes through this (the ChannelGate's rate limiter and breaker). */
+  fetch: typeof fetch;
+  now: () => number;
+  /** Sent as Idempotency-Key where the platform honours one. */
+  idempotencyKey?: string;
+  /** Where access tokens live; isolate memory when absent (the ChannelGate stores them). */
+  tokens?: TokenStore;
+}
+
+export interface PulledBookings {
+  bookings: ChannelBooking[];
+  /**
+   * What the platform needs to hear back once bookings are stored (Booking.com's pull
+   * acknowledgement): plain data, so it can cross from the ChannelGate to the consumer and back.
+   */
+  acknowledgement?: unknown;
+}
+
+export type NightAspect = "availability" | "price";
+
+/** One platform request of a push, planned before anything is sent. */
+export interface PlannedCall {
+  aspect: NightAspect;
+  /** The dirty dates this request brings up to date. */
+  dates: IsoDate[];
+  /** For logs: "OTA_HotelAvailNotif 2026-12-01..2026-12-31". */
+  label: string;
+  /**
+   * What the request sends (method, path and body), the same for the same request every time:
+   * volatile fields (a timestamp, the echo token) are left out. The gate's Idempotency-Key is a
+   * hash of it, so a retry carrying another body never reuses a key.
+   */
+  content: string;
+  send(ctx: AdapterContext): Promise<void>;
+}
+
+export interface PushPlan {
+  calls: PlannedCall[];
+  /** Aspects of these nights the platform cannot take as mapped (e.g. prices without a rate plan). */
+  skipped: Array<{ aspect: NightAspect; reason: string }>;
+}
+
+/** A mapping to check with the platform: does this connection's account own the id? */
+export interface MappingClaim {
+  mappingType: "property" | "room_type" | "rate_plan";
+  externalId: string;
+  /** The connection's own platform property id (Booking.com hotel, Beds24 propId). */
+  externalPropertyId: string;
+}
+
+/**
+ * The platform's answer about a claim. Not confirmed: the platform does not know the id, or does
+ * not let this account write it (the reason says which answer it gave, for the engine's logs; the
+ * API never tells a caller which). A platform that cannot be reached throws a transient or
+ * rate-limited PlatformError instead, and the mapping stays pending.
+ */
+export type MappingVerdict = { confirmed: true } | { confirmed: false; reason: string };
+
+export interface PlatformAdapter {
+  readonly platform: Platform;
+  /** Header that carries `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
+  readonly signatureHeader: string;
+  /** Validate a webhook body (already signature-checked) and extract the hint; throws a ZodError. */
+  parseWebhook(body: unknown): WebhookHint;
+  /** Fetch the authoritative booking(s) the hint points at. */
+  fetchBookings(ctx: AdapterContext, hint: WebhookHint): Promise<PulledBookings>;
+  /** Tell the platform which bookings are stored (only those; the rest are offered again). */
+  acknowledge?(ctx: AdapterContext, acknowledgement: unknown, stored: string[]): Promise<void>;
+  /** Ask the platform whether the connection's account owns and may write this id. */
+  verifyMapping?(ctx: AdapterContext, claim: MappingClaim): Promise<MappingVerdict>;
+  /** Most nights one availability call may carry. */
+  readonly maxNightsPerCall: number;
+  /**
+   * Plan the fewest requests that bring these dirty nights up to date: availability for the
+   * first list, prices for the second (each sorted, distinct). Availability requests come first.
+   */
+  planPush(
+    target: PushTarget,
+    dirty: { availability: NightState[]; price: NightState[] },
+    now: number,
+  ): PushPlan;
+}
+
+/** What crosses RPC back to a caller: errors as data, since RPC keeps only their message. */
+export type GateResult<T> =
+  | { ok: true; value: T }
+  | {
+      ok: false;
+      error: {
+        kind: PlatformErrorKind;
+        message: string;
+        status?: number;
+        retryAfterSeconds?: number;
+        /** The gate held the call (rate limit, open circuit) until then: nothing was sent. */
+        heldUntil?: number;
+        /** The connection has no credentials of its own and may not borrow the Worker's. */
+        missingCredentials?: true;
+      };
+    };
+
+export interface PulledThroughGate {
+  bookings: ChannelBooking[];
+  /** Handed back to acknowledge() once the bookings are stored; null when none is needed. */
+  acknowledgement: unknown;
+}
+
+export type PlatformErrorKind = "transient" | "rate_limited" | "auth" | "permanent";
+
+/** A classified failure talking to a platform: the kind decides retry or dead letter. */
+export class PlatformError extends Error {
+  constructor(
+    readonly platform: Platform,
+    readonly kind: PlatformErrorKind,
+    message: string,
+    readonly status?: number,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(`${platform}: ${message}`);
+    this.name = "PlatformError";
+  }
+}
