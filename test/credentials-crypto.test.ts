@@ -6,7 +6,7 @@ import {
   decryptCredentials,
   encryptCredentials,
 } from "../src/lib/credentials-crypto";
-import { base64ToBytes, bytesToBase64 } from "../src/lib/base64";
+import { base64ToBytes, bytesToBase64 } from "../src/lib/encoding";
 
 const randomKey = () => bytesToBase64(crypto.getRandomValues(new Uint8Array(32)));
 const K1 = randomKey();

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { bytesToBase64 } from "../src/lib/base64";
+import { bytesToBase64 } from "../src/lib/encoding";
 import { handleInboundBatch } from "../src/queue/inbound";
 import type { WebhookMessage } from "../src/queue/messages";
 import { expectApi, tokenFor } from "./api/operator-fixtures";

@@ -5,7 +5,7 @@ import { generateApiToken, hashApiToken } from "../src/auth/tokens";
 import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
 import { defaultDeps, handleInboundBatch } from "../src/queue/inbound";
 import type { WebhookMessage } from "../src/queue/messages";
-import { bytesToBase64 } from "../src/lib/base64";
+import { bytesToBase64 } from "../src/lib/encoding";
 import {
   addDaysUtc,
   eventually,

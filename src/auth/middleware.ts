@@ -1,7 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { TokenRole } from "../db/tenancy.schema";
 import { ApiError } from "../http/errors";
-import { timingSafeEqual } from "../ingress/signature";
 import { API_TOKEN_FORMAT, hashApiToken } from "./tokens";
 import { unknownTokens } from "./unknown-tokens";
 
@@ -59,16 +58,24 @@ export const requireAdmin = createMiddleware<AuthEnv>(async (c, next) => {
   await next();
 });
 
-/** Constant-time, so the answer's timing tells nothing about how much of a guess was right. */
-function matchesSecret(token: string, expected: string | undefined): boolean {
-  const enc = new TextEncoder();
-  return !!expected && timingSafeEqual(enc.encode(token), enc.encode(expected));
+const sha256 = async (text: string) =>
+  crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+
+/**
+ * Constant-time, so the answer's timing tells nothing about how much of a guess was right. The
+ * digests are compared, not the strings: `timingSafeEqual` needs equal lengths, and comparing
+ * lengths first would tell a prober the secret's length.
+ */
+async function matchesSecret(token: string, expected: string | undefined): Promise<boolean> {
+  if (!expected) return false;
+  const [a, b] = await Promise.all([sha256(token), sha256(expected)]);
+  return crypto.subtle.timingSafeEqual(a, b);
 }
 
 /** The operator (whoever runs the engine) creates tenants with the OPERATOR_TOKEN secret. */
 export const requireOperator = createMiddleware<AuthEnv>(async (c, next) => {
   const token = bearer(c.req.header("authorization"));
-  if (!matchesSecret(token, c.env.OPERATOR_TOKEN)) {
+  if (!(await matchesSecret(token, c.env.OPERATOR_TOKEN))) {
     throw new ApiError(401, "invalid_token", "the operator token is not valid");
   }
   await next();
@@ -83,7 +90,7 @@ export const requireMetricsToken = createMiddleware<AuthEnv>(async (c, next) => 
     throw new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`);
   }
   const token = bearer(c.req.header("authorization"));
-  if (!matchesSecret(token, c.env.METRICS_TOKEN)) {
+  if (!(await matchesSecret(token, c.env.METRICS_TOKEN))) {
     throw new ApiError(401, "invalid_token", "the metrics token is not valid");
   }
   await next();

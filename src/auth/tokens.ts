@@ -1,17 +1,14 @@
-import { toHex } from "../ingress/signature";
+import { bytesToBase64url, bytesToHex } from "../lib/encoding";
 
 /** `cm_` + 32 random bytes (base64url): unguessable, so a plain SHA-256 is enough to store it. */
 export function generateApiToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return `cm_${btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
+  return `cm_${bytesToBase64url(crypto.getRandomValues(new Uint8Array(32)))}`;
 }
 
 export const API_TOKEN_FORMAT = /^cm_[A-Za-z0-9_-]{43}$/;
 
 export async function hashApiToken(token: string): Promise<string> {
-  return toHex(
+  return bytesToHex(
     new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token))),
   );
 }

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ApiError } from "./errors";
+import { base64urlToBytes, bytesToBase64url } from "../lib/encoding";
 import { ID_FORMAT } from "./openapi";
 
 /**
@@ -34,7 +35,7 @@ interface Cursor {
 }
 
 function encodeCursor(ts: number, id: string): string {
-  return btoa(`${ts}.${id}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return bytesToBase64url(new TextEncoder().encode(`${ts}.${id}`));
 }
 
 /** The cursor a previous page handed out; anything else is a 400 naming `cursor`. */
@@ -42,7 +43,7 @@ function decodeCursor(cursor: string | undefined): Cursor | null {
   if (cursor === undefined) return null;
   let text = "";
   try {
-    text = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+    text = new TextDecoder().decode(base64urlToBytes(cursor));
   } catch {
     // fall through to the 400 below
   }

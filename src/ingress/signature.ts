@@ -1,3 +1,5 @@
+import { base64ToBytes, bytesToBase64, bytesToHex, hexToBytes } from "../lib/encoding";
+
 /**
  * Webhook signatures, verified over the raw bytes before anything is parsed.
  *
@@ -43,34 +45,27 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Constant-time comparison: the time taken does not depend on where the bytes differ. */
-export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
+/**
+ * Constant-time comparison of two MACs: the runtime's, so the time taken does not depend on where
+ * the bytes differ. `timingSafeEqual` throws on unequal lengths; a MAC's length is public (every
+ * candidate is checked to be 32 bytes already), so a length mismatch is just a mismatch.
+ */
+function sameMac(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && crypto.subtle.timingSafeEqual(a, b);
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+const hexOrNull = (hex: string): Uint8Array | null => {
+  try {
+    return hexToBytes(hex);
+  } catch {
+    return null;
+  }
+};
 
-function fromHex(hex: string): Uint8Array | null {
-  if (!/^(?:[0-9a-f]{2})+$/i.test(hex)) return null;
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-function fromBase64(b64: string): Uint8Array | null {
+/** The canonical, padded alphabet only: `atob` alone would also take whitespace and no padding. */
+function canonicalBase64(b64: string): Uint8Array | null {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) return null;
-  const bin = atob(b64);
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin);
+  return base64ToBytes(b64);
 }
 
 function checkTimestamp(
@@ -94,7 +89,7 @@ export async function signOtaWebhook(
     encoder.encode(secret),
     concat(encoder.encode(`${timestampSeconds}.`), raw),
   );
-  return `t=${timestampSeconds},v1=${toHex(mac)}`;
+  return `t=${timestampSeconds},v1=${bytesToHex(mac)}`;
 }
 
 export async function verifyOtaWebhook(input: {
@@ -117,7 +112,7 @@ export async function verifyOtaWebhook(input: {
       if (!/^\d{1,12}$/.test(value)) return { ok: false, reason: "malformed_signature" };
       timestamp = Number(value);
     } else if (key === "v1") {
-      const mac = fromHex(value);
+      const mac = hexOrNull(value);
       if (!mac || mac.length !== 32) return { ok: false, reason: "malformed_signature" };
       candidates.push(mac);
     }
@@ -131,14 +126,14 @@ export async function verifyOtaWebhook(input: {
   for (const secret of input.secrets) {
     if (!secret) continue;
     const expected = await hmacSha256(encoder.encode(secret), signed);
-    if (candidates.some((c) => timingSafeEqual(c, expected))) return { ok: true, timestamp };
+    if (candidates.some((c) => sameMac(c, expected))) return { ok: true, timestamp };
   }
   return { ok: false, reason: "signature_mismatch" };
 }
 
 /** Standard Webhooks secret: "whsec_" + base64 key bytes (the prefix is optional). */
 function standardWebhookKey(secret: string): Uint8Array | null {
-  return fromBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
+  return canonicalBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
 }
 
 export async function signStandardWebhook(
@@ -150,7 +145,7 @@ export async function signStandardWebhook(
   const key = standardWebhookKey(secret);
   if (!key) throw new Error("invalid Standard Webhooks secret");
   const mac = await hmacSha256(key, encoder.encode(`${id}.${timestampSeconds}.${body}`));
-  return `v1,${toBase64(mac)}`;
+  return `v1,${bytesToBase64(mac)}`;
 }
 
 export async function verifyStandardWebhook(input: {
@@ -172,7 +167,7 @@ export async function verifyStandardWebhook(input: {
   const candidates = input.signature
     .split(" ")
     .filter((s) => s.startsWith("v1,"))
-    .map((s) => fromBase64(s.slice(3)))
+    .map((s) => canonicalBase64(s.slice(3)))
     .filter((s): s is Uint8Array => s !== null && s.length === 32);
   if (candidates.length === 0) return { ok: false, reason: "signature_mismatch" };
   const signed = concat(encoder.encode(`${input.id}.${timestamp}.`), input.body);
@@ -180,7 +175,7 @@ export async function verifyStandardWebhook(input: {
     const key = secret ? standardWebhookKey(secret) : null;
     if (!key) continue;
     const expected = await hmacSha256(key, signed);
-    if (candidates.some((c) => timingSafeEqual(c, expected))) return { ok: true, timestamp };
+    if (candidates.some((c) => sameMac(c, expected))) return { ok: true, timestamp };
   }
   return { ok: false, reason: "signature_mismatch" };
 }

@@ -1,4 +1,4 @@
-import { base64ToBytes, bytesToBase64 } from "./base64";
+import { base64ToBytes, bytesToBase64 } from "./encoding";
 
 /**
  * Channel credentials (OAuth tokens, API keys, webhook secrets) at rest: AES-GCM-256 through

@@ -1,3 +1,5 @@
+import { bytesToHex } from "./encoding";
+
 /**
  * The Idempotency-Key of a push: what the request says, so a retry after a lost answer repeats
  * the key exactly when it repeats the body. The body is read from D1 at push time, so a key made
@@ -21,6 +23,5 @@ export async function pushIdempotencyKey(
 ): Promise<string> {
   const input = new TextEncoder().encode(`${connectionId}\n${generation}\n${content}`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", input));
-  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-  return hex.slice(0, KEY_HEX_DIGITS);
+  return bytesToHex(digest).slice(0, KEY_HEX_DIGITS);
 }

@@ -1,5 +1,5 @@
 import type { Platform } from "../db/channels.schema";
-import { bytesToBase64 } from "../lib/base64";
+import { bytesToBase64 } from "../lib/encoding";
 import type { InboundMessage, PullMessage, WebhookMessage } from "./messages";
 
 /**

@@ -12,7 +12,7 @@ import {
   WRITE_ERRORS,
 } from "../http/openapi";
 import { afterCursor, page, pageSchema, PageQuery } from "../http/pagination";
-import { base64ToBytes } from "../lib/base64";
+import { base64ToBytes } from "../lib/encoding";
 import { log } from "../lib/log";
 import { idempotencyKeyOf, inboundMessage, outboundMessage } from "../queue/messages";
 import {

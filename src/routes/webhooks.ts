@@ -4,7 +4,7 @@ import { engineConfig } from "../config";
 import type { Platform } from "../db/channels.schema";
 import { ApiError, zodIssues } from "../http/errors";
 import { verifyOtaWebhook, type SignatureFailure } from "../ingress/signature";
-import { bytesToBase64 } from "../lib/base64";
+import { bytesToBase64 } from "../lib/encoding";
 import { log } from "../lib/log";
 import { LogSampler, logSampled } from "../lib/log-sampler";
 import { count, labelValue, type WebhookRejection } from "../lib/metrics";

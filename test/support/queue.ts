@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { bytesToBase64 } from "../../src/lib/base64";
+import { bytesToBase64 } from "../../src/lib/encoding";
 import { handleInboundBatch } from "../../src/queue/inbound";
 import type { WebhookMessage } from "../../src/queue/messages";
 

@@ -7,7 +7,7 @@ import {
   type SyncState,
 } from "../../domain/sync-log-state";
 import type { Platform } from "../../db/channels.schema";
-import { base64ToBytes } from "../../lib/base64";
+import { base64ToBytes } from "../../lib/encoding";
 import { newId } from "../../lib/ids";
 import { errorMessage } from "../../lib/log";
 import type { InboundMessage } from "../messages";

@@ -6,7 +6,7 @@ import {
   inboundBlockReason,
   type ConnectionRow,
 } from "../../domain/connections";
-import { base64ToBytes } from "../../lib/base64";
+import { base64ToBytes } from "../../lib/encoding";
 import type { D1Meter } from "../../lib/d1-meter";
 import { log } from "../../lib/log";
 import { adapterFor, isPullPlatform } from "../../platforms/registry";
