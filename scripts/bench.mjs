@@ -19,15 +19,17 @@ import { connect } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { FLOOD_TARGETS, measureFlood, reopenAfterFlood } from "./bench/flood.mjs";
 import {
-  airbnbWebhookSecret,
   fireWebhooks,
   round,
   signedWebhookFactory,
   summarizeLoad,
-} from "./lib/bench-ingest.mjs";
-import { FLOOD_TARGETS, measureFlood, reopenAfterFlood } from "./lib/bench-flood.mjs";
-import { measurePropagation } from "./lib/bench-propagation.mjs";
+  WEBHOOK_PATH,
+  webhookSecret,
+} from "./bench/ingest.mjs";
+import { LABEL, PROPAGATION } from "./bench/platforms/index.mjs";
+import { measurePropagation } from "./bench/propagation.mjs";
 import { ROOT, stackEnv, startStack, waitForHealth } from "./lib/stack.mjs";
 
 const { values: opts } = parseArgs({
@@ -58,7 +60,8 @@ const RATE = Number(opts.rate);
 // Random single-date calendar changes in the flood part, and the seed of their PRNG.
 const FLOOD = Number(opts.flood);
 const FLOOD_SEED = Number(opts["flood-seed"]);
-// Airbnb bookings sent (per second) while the flood converges: a sold night must not queue behind it.
+// Bookings sent (per second, on PROPAGATION.from) while the flood converges: a sold night must
+// not queue behind it.
 const FLOOD_BOOKINGS = Number(opts["flood-bookings"]);
 const FLOOD_BOOKING_RATE = Number(opts["flood-booking-rate"]);
 const RUN = {
@@ -203,7 +206,8 @@ function check(name, measured, target, pass) {
   return { name, measured, target, pass };
 }
 
-const LABEL = { airbnb: "Airbnb", booking_com: "Booking.com", beds24: "Beds24" };
+const FROM = PROPAGATION.from.label;
+const TO = PROPAGATION.to.label;
 const s1 = (ms) => (ms === null ? "—" : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
 const metNot = (pass) => (pass ? "met" : "NOT MET");
 
@@ -259,9 +263,9 @@ function printFlood(f) {
   const b = f.bookings_during_flood;
   if (b) {
     report(
-      `  bookings during the flood — ${b.bookings} Airbnb one-night bookings ${b.window.start} … ` +
+      `  bookings during the flood — ${b.bookings} ${FROM} one-night bookings ${b.window.start} … ` +
         `${b.window.end} at ${b.rate_per_s}/s from t0 + ${f.bookings_delay_ms / 1000} s, webhook sent → ` +
-        `night closed on Booking.com: converged ${b.converged}/${b.bookings}   p50 ${b.p50_ms} ms   ` +
+        `night closed on ${TO}: converged ${b.converged}/${b.bookings}   p50 ${b.p50_ms} ms   ` +
         `p99 ${b.p99_ms} ms   max ${b.max_ms} ms; their own calls (not in the flood's): ` +
         Object.entries(f.platforms)
           .map(([p, x]) => `${LABEL[p]} ${x.booking_calls}`)
@@ -274,7 +278,7 @@ function printFlood(f) {
     const r = f.reopened_for_propagation;
     report(
       `  then: ${r.reopened_nights} nights unblocked for the propagation part, ${r.seconds} s ` +
-        "until open on both sandboxes and the Booking.com rate window clear",
+        `until open on both sandboxes and the ${TO} rate window clear`,
     );
   }
   if (!f.truth_stable) report("  WARNING: the engine's calendar changed after the flood was read");
@@ -290,7 +294,7 @@ function printReport(r) {
       `  ${name.padEnd(12)}${pad(s.rps, 10)}${pad(s.p50_ms, 9)}${pad(s.p99_ms, 9)}` +
       `${pad(s.requests, 10)}${pad(s.non2xx, 9)}${pad(s.errors, 8)}`;
     report(
-      `\nEdge ingest (engine edge path, consumers detached; see README) — POST /api/v1/webhooks/airbnb, signed, ${r.ingest.load.body_bytes}-byte body, ` +
+      `\nEdge ingest (engine edge path, consumers detached; see README) — POST ${WEBHOOK_PATH}, signed, ${r.ingest.load.body_bytes}-byte body, ` +
         `${LOAD.connections} connections, ${LOAD.seconds} s after ${LOAD.warmupSeconds} s warm-up`,
     );
     report(
@@ -305,7 +309,7 @@ function printReport(r) {
   const p = r.propagation;
   if (p) {
     report(
-      `\nPropagation — Airbnb webhook sent (and accepted, 202) → night closed on Booking.com ` +
+      `\nPropagation — ${FROM} webhook sent (and accepted, 202) → night closed on ${TO} ` +
         `(${p.bookings} one-night bookings ${p.window.start} … ${p.window.end}, open loop at ${p.rate_per_s} bookings/s)`,
     );
     report(
@@ -426,7 +430,7 @@ async function main(children, tmp) {
   crashed.catch(() => {});
 
   // The flood first, on a fresh stack with idle gates. It leaves nights blocked on the lake house
-  // and the Booking.com gate's rate window spent, so the nights are reopened and the window let
+  // and the propagation target's rate window spent, so the nights are reopened and the window let
   // run out before the propagation part, which needs them open and the budget unspent. (It cannot
   // go after propagation: the bookings fill the nights, and blocking a booked night is a 409.)
   let flood = null;
@@ -488,7 +492,7 @@ async function main(children, tmp) {
   }
   if (RUN.ingest) {
     // Bare before engine, so the engine's queue backlog never competes with the baseline.
-    const makeWebhook = signedWebhookFactory(airbnbWebhookSecret());
+    const makeWebhook = signedWebhookFactory(webhookSecret());
     const bodyBytes = Buffer.byteLength(makeWebhook().body);
     const bareLoad = await Promise.race([ingestRun("bare Worker", bareUrl, makeWebhook), crashed]);
     const engineLoad = await Promise.race([ingestRun("engine", edgeUrl, makeWebhook), crashed]);

@@ -1,6 +1,8 @@
-// Propagation for `npm run bench`: Airbnb webhook sent to the engine (and accepted, 202) → the same night
-// closed on Booking.com, timed with the sandbox's own write timestamps.
-import { DEMO, sandboxCall } from "./stack.mjs";
+// Propagation for `npm run bench`: a guest's booking webhook sent to the engine (and accepted,
+// 202) → the same night closed on the other platform, timed with the sandbox's own write
+// timestamps. Which platforms: PROPAGATION in platforms/index.mjs (Airbnb → Booking.com).
+import { DEMO, sandboxCall } from "../lib/stack.mjs";
+import { PROPAGATION } from "./platforms/index.mjs";
 
 const DAY_MS = 86_400_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -16,9 +18,10 @@ const nextDay = (date) =>
   new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
 
 /**
- * Book `count` single nights on the lake house via the Airbnb sandbox (`deliver=none`), POST each
- * signed delivery to the engine ourselves (t0 = sending it; it must be accepted with 202) and poll the Booking.com calendar
- * until the night is closed (t1 = that night's `updated_at`, stamped by the sandbox on the write).
+ * Book `count` single nights on the lake house via the source platform's sandbox (`deliver=none`),
+ * POST each signed delivery to the engine ourselves (t0 = sending it; it must be accepted with
+ * 202) and poll the target platform's calendar until the night is closed (t1 = that night's
+ * `updated_at`, stamped by the sandbox on the write).
  * `dates` (sorted, open) books those nights instead of `count` consecutive ones from
  * `firstOffsetDays` (the flood part books the nights it left open).
  */
@@ -49,14 +52,14 @@ export async function measurePropagation({
     error: null,
   }));
   const byDate = new Map(bookings.map((b) => [b.date, b]));
-  const calendarPath =
-    `/_sandbox/booking_com/hotels/${house.hotelId}/rooms/${house.roomId}/calendar` +
-    `?start=${bookings[0].date}&end=${bookings.at(-1).date}`;
+  const calendarPath = PROPAGATION.to.calendarPath(house, bookings[0].date, bookings.at(-1).date);
 
   // A fresh stack has every night open; anything else would fake convergence.
   const before = await sandboxCall(sandboxUrl, "GET", calendarPath);
   const closed = before.days.filter((d) => byDate.has(d.date) && !d.available).length;
-  if (closed > 0) throw new Error(`${closed} nights are already closed on Booking.com`);
+  if (closed > 0) {
+    throw new Error(`${closed} nights are already closed on ${PROPAGATION.to.label}`);
+  }
 
   const state = { sending: true, aborted: false };
 
@@ -79,17 +82,11 @@ export async function measurePropagation({
   };
 
   const book = async (b, i) => {
-    const created = await sandboxCall(
-      sandboxUrl,
-      "POST",
-      "/_sandbox/airbnb/reservations?deliver=none",
-      {
-        listing_id: house.airbnbListing,
-        start_date: b.date,
-        end_date: b.checkOut,
-        guest_name: `Bench Guest ${i + 1}`,
-      },
-    );
+    const created = await PROPAGATION.from.book(sandboxUrl, house, {
+      start: b.date,
+      end: b.checkOut,
+      guestName: `Bench Guest ${i + 1}`,
+    });
     const delivery = created.deliveries?.[0];
     if (!delivery) throw new Error(`the sandbox returned no delivery for ${b.date}`);
     // t0 is when the webhook is sent, not when the 202 arrives: the consumer may finish before the

@@ -1,56 +1,44 @@
-// Edge-ingest load for `npm run bench`: signed Airbnb webhooks fired with autocannon.
+// Edge-ingest load for `npm run bench`: signed webhooks (platforms/index.mjs, INGEST) fired with
+// autocannon.
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { ROOT } from "./stack.mjs";
+import { ROOT } from "../lib/stack.mjs";
+import { INGEST } from "./platforms/index.mjs";
 
-export const WEBHOOK_PATH = "/api/v1/webhooks/airbnb";
-// Not mapped to any room: the consumer records the event and ignores it, so the load stays on the
-// edge path (which cannot know that) instead of piling up calls to the sandbox.
-const UNMAPPED_LISTING = "99999999";
+export const WEBHOOK_PATH = INGEST.webhook.path;
 
 /** The secret the engine verifies with: .dev.vars wins over the example, as in `wrangler dev`. */
-export function airbnbWebhookSecret() {
+export function webhookSecret() {
+  const name = INGEST.webhook.secretName;
+  const pattern = new RegExp(`^${name}=(.*)$`, "m");
   for (const file of [".dev.vars", ".dev.vars.example"]) {
     const path = join(ROOT, file);
     if (!existsSync(path)) continue;
-    const match = /^AIRBNB_WEBHOOK_SECRET=(.*)$/m.exec(readFileSync(path, "utf8"));
+    const match = pattern.exec(readFileSync(path, "utf8"));
     if (match?.[1]) return match[1].trim();
   }
-  throw new Error("AIRBNB_WEBHOOK_SECRET is not set in .dev.vars or .dev.vars.example");
+  throw new Error(`${name} is not set in .dev.vars or .dev.vars.example`);
 }
 
 /**
  * Returns a function building one signed webhook per call: a fresh event id (the consumer would
- * otherwise count duplicates) and a fresh signature timestamp, as a real sender does.
+ * otherwise count duplicates) and a fresh signature timestamp, as a real sender does. The event
+ * is for an unmapped listing: the consumer records it and ignores it, so the load stays on the
+ * edge path (which cannot know that) instead of piling up calls to the sandbox.
  */
 export function signedWebhookFactory(secret) {
   const run = randomBytes(4).toString("hex");
   let seq = 0;
   return () => {
     const n = (seq++).toString(36).toUpperCase().padStart(8, "0");
-    const body = JSON.stringify({
-      event_id: `evt_bench_${run}_${n}`,
-      event_type: "reservation.created",
-      listing_id: UNMAPPED_LISTING,
-      confirmation_code: `HM${n.slice(-8)}`,
-      occurred_at: new Date().toISOString(),
-      // Fields a real notification carries; the edge schema ignores them but they cost bytes.
-      reservation: {
-        status: "accepted",
-        start_date: "2027-06-10",
-        end_date: "2027-06-13",
-        number_of_guests: 2,
-        guest: { first_name: "Bench", last_name: "Guest" },
-        total_price: { amount: "450.00", currency: "EUR" },
-      },
-    });
+    const body = JSON.stringify(INGEST.webhook.event(`evt_bench_${run}_${n}`, `HM${n.slice(-8)}`));
     const t = Math.floor(Date.now() / 1000);
     const mac = createHmac("sha256", secret).update(`${t}.${body}`).digest("hex");
     return {
       body,
-      headers: { "content-type": "application/json", "x-airbnb-signature": `t=${t},v1=${mac}` },
+      headers: { "content-type": "application/json", [INGEST.webhook.header]: `t=${t},v1=${mac}` },
     };
   };
 }
