@@ -3,13 +3,13 @@ import { isIsoDate, type IsoDate } from "../../domain/dates";
 import { decimalToMinor, minorToDecimal } from "../money";
 import type { Run } from "../runs";
 import type { ChannelBooking } from "../types";
+import { el, xmlDocument, type XmlNode } from "../kit/xml";
 
 /**
  * OTA 2015B messages for Booking.com, as pure functions (no I/O, no clock): builders for the
  * requests and the reservation acknowledgement, parsers for the pulled reservations and for every
- * RS answer. Built by careful string building so the element order the XSD's sequences demand is
- * explicit; every attribute value goes through `escapeXml`. Validated against
- * shared/schemas/ota2015b in test/node/ota-xsd.test.ts.
+ * RS answer. Built with the one XML builder (../kit/xml.ts), children in the order the XSD's
+ * sequences demand. Validated against shared/schemas/ota2015b in test/node/ota-xsd.test.ts.
  */
 
 export const OTA_NS = "http://www.opentravel.org/OTA/2003/05";
@@ -29,48 +29,15 @@ export interface OtaHeader {
 // ---------------------------------------------------------------------------------------------
 // Building
 
-type Attrs = Record<string, string | number | undefined>;
-
-// eslint-disable-next-line no-control-regex -- these are the characters XML 1.0 forbids
-const FORBIDDEN_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
-
-/** Escape text for an attribute value or element content; drop characters XML 1.0 forbids. */
-export function escapeXml(value: string): string {
-  return value
-    .replace(FORBIDDEN_XML_CHARS, "")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;")
-    .replace(/\t/g, "&#9;")
-    .replace(/\n/g, "&#10;")
-    .replace(/\r/g, "&#13;");
-}
-
-function attrs(a: Attrs): string {
-  return Object.entries(a)
-    .filter((e): e is [string, string | number] => e[1] !== undefined)
-    .map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`)
-    .join("");
-}
-
-/** `<name attrs/>` or `<name attrs>children</name>`. */
-function el(name: string, a: Attrs, ...children: string[]): string {
-  const body = children.join("");
-  return body ? `<${name}${attrs(a)}>${body}</${name}>` : `<${name}${attrs(a)}/>`;
-}
-
-function root(name: string, header: OtaHeader, extra: Attrs, ...children: string[]): string {
+function root(name: string, header: OtaHeader, ...children: XmlNode[]): string {
   const echo = header.echoToken ? header.echoToken.slice(0, MAX_ECHO_TOKEN) : undefined;
   const rootAttrs = {
     xmlns: OTA_NS,
     Version: OTA_VERSION,
     TimeStamp: header.timeStamp,
     EchoToken: echo,
-    ...extra,
   };
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${el(name, rootAttrs, ...children)}\n`;
+  return xmlDocument(el(name, rootAttrs, ...children));
 }
 
 export interface AriTarget {
@@ -81,7 +48,7 @@ export interface AriTarget {
   ratePlanCode?: string;
 }
 
-function statusApplicationControl(target: AriTarget, run: Run<unknown>): string {
+function statusApplicationControl(target: AriTarget, run: Run<unknown>): XmlNode {
   return el("StatusApplicationControl", {
     Start: run.start,
     End: run.end,
@@ -111,7 +78,6 @@ export function buildHotelAvailNotifRQ(
   return root(
     "OTA_HotelAvailNotifRQ",
     header,
-    {},
     el("AvailStatusMessages", { HotelCode: target.hotelCode }, ...messages),
   );
 }
@@ -153,7 +119,6 @@ export function buildHotelRateAmountNotifRQ(
   return root(
     "OTA_HotelRateAmountNotifRQ",
     header,
-    {},
     el("RateAmountMessages", { HotelCode: target.hotelCode }, ...messages),
   );
 }
@@ -187,7 +152,7 @@ export function buildHotelResNotifRS(acks: readonly ReservationAck[], header: Ot
     ),
   );
   const list = reservations.length > 0 ? [el("HotelReservations", {}, ...reservations)] : [];
-  return root("OTA_HotelResNotifRS", header, {}, el("Success", {}), ...list);
+  return root("OTA_HotelResNotifRS", header, el("Success"), ...list);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { XMLParser } from "fast-xml-parser";
-import { escapeXml } from "./ota-xml";
+import { el, xmlDocument } from "../kit/xml";
 
 /**
  * Booking.com's B.XML `roomrates` read: which rooms and rate plans a hotel has, as the connected
@@ -8,7 +8,7 @@ import { escapeXml } from "./ota-xml";
  */
 
 export function roomRatesRequest(hotelId: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><request><hotel_id>${escapeXml(hotelId)}</hotel_id></request>`;
+  return xmlDocument(el("request", {}, el("hotel_id", {}, hotelId)));
 }
 
 export interface RoomRates {
