@@ -1,8 +1,8 @@
 import { XMLParser } from "fast-xml-parser";
 import { isIsoDate, type IsoDate } from "../../domain/dates";
-import { decimalToMinor, minorToDecimal } from "../money";
-import type { Run } from "../runs";
-import type { ChannelBooking } from "../types";
+import { decimalToMinor, minorToDecimal } from "../kit/money";
+import type { Run } from "../kit/runs";
+import type { ChannelBooking } from "../contract";
 import { el, xmlDocument, type XmlNode } from "../kit/xml";
 
 /**
