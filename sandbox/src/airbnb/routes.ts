@@ -2,8 +2,8 @@ import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../kit/app-env";
 import { parseRange } from "../kit/dates";
-import { apiGate, requestLog } from "../kit/gate";
-import { readOAuthParams, sleep } from "../kit/http";
+import { apiGate, authLatency, requestLog } from "../kit/gate";
+import { readOAuthParams } from "../kit/http";
 import { randomHex } from "../kit/random";
 import { platformState } from "../platform-state";
 import { type OperationKind, parseOperations } from "./calendar-ops";
@@ -23,8 +23,7 @@ airbnbRoutes.use("*", requestLog(airbnbProfile.name));
  */
 airbnbRoutes.post("/oauth2/token", async (c) => {
   const stub = state(c);
-  const faults = await stub.getFaults();
-  if (faults.latency_ms > 0) await sleep(faults.latency_ms);
+  await authLatency(c.env, airbnbProfile.name);
   const p = await readOAuthParams(c.req.raw);
   c.header("Cache-Control", "no-store");
   if (p.client_id !== c.env.AIRBNB_CLIENT_ID || p.client_secret !== c.env.AIRBNB_CLIENT_SECRET) {

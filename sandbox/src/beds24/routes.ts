@@ -1,8 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../kit/app-env";
 import { parseRange } from "../kit/dates";
-import { answerDecision, requestLog } from "../kit/gate";
-import { sleep } from "../kit/http";
+import { answerDecision, authLatency, requestLog } from "../kit/gate";
 import type { DayPatch, DayWrite } from "../kit/store/types";
 import { platformState } from "../platform-state";
 import { calendarPostBody, calendarPostCostTenths, compressDays, type DayValue } from "./calendar";
@@ -25,15 +24,10 @@ function creditHeaders(c: Context<AppEnv>, credits: Credits): void {
   c.header("x-five-min-limit-resets-in", String(credits.resets_in));
 }
 
-async function authLatency(c: Context<AppEnv>): Promise<void> {
-  const faults = await state(c).getFaults();
-  if (faults.latency_ms > 0) await sleep(faults.latency_ms);
-}
-
 // ---- authentication (free; faults other than latency do not apply, as for the others' OAuth) ----
 
 beds24Routes.get("/authentication/setup", async (c) => {
-  await authLatency(c);
+  await authLatency(c.env, beds24Profile.name);
   const code = c.req.header("code");
   if (!code) return fail(c, 400, "header code (invite code) is required");
   const grant = await state(c).redeemInviteCode(code);
@@ -47,7 +41,7 @@ beds24Routes.get("/authentication/setup", async (c) => {
 });
 
 beds24Routes.get("/authentication/token", async (c) => {
-  await authLatency(c);
+  await authLatency(c.env, beds24Profile.name);
   const refreshToken = c.req.header("refreshToken");
   if (!refreshToken) return fail(c, 400, "header refreshToken is required");
   const grant = await state(c).refreshAccessToken(refreshToken, c.env.BEDS24_REFRESH_TOKEN);
@@ -57,7 +51,7 @@ beds24Routes.get("/authentication/token", async (c) => {
 });
 
 beds24Routes.get("/authentication/details", async (c) => {
-  await authLatency(c);
+  await authLatency(c.env, beds24Profile.name);
   const details = await state(c).tokenDetails(c.req.header("token") ?? null);
   if (!details) {
     creditHeaders(c, { cost: 0, remaining: 100, resets_in: 0 });

@@ -1,8 +1,8 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../kit/app-env";
 import { isoTime } from "../kit/dates";
-import { apiGate, requestLog } from "../kit/gate";
-import { readOAuthParams, sleep } from "../kit/http";
+import { apiGate, authLatency, requestLog } from "../kit/gate";
+import { readOAuthParams } from "../kit/http";
 import type { ReservationRow } from "../kit/store/types";
 import { platformState } from "../platform-state";
 import { type AriValidation, validateAvailNotif, validateRateAmountNotif } from "./ari";
@@ -27,8 +27,7 @@ bookingRoutes.use("*", requestLog(bookingProfile.name));
 /** Client-credentials grant; the token is a JWT valid one hour. */
 bookingRoutes.post("/oauth/token", async (c) => {
   const stub = state(c);
-  const faults = await stub.getFaults();
-  if (faults.latency_ms > 0) await sleep(faults.latency_ms);
+  await authLatency(c.env, bookingProfile.name);
   const p = await readOAuthParams(c.req.raw);
   c.header("Cache-Control", "no-store");
   if (

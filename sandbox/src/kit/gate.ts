@@ -109,3 +109,12 @@ export function apiGate(profile: ApiProfile): MiddlewareHandler<AppEnv> {
     );
   };
 }
+
+/**
+ * Authentication calls (token endpoints) take the injected latency but no other fault: a client
+ * must still be able to get a token while the API it guards fails.
+ */
+export async function authLatency(env: Env, platform: PlatformName): Promise<void> {
+  const faults = await platformState(env, platform).getFaults();
+  if (faults.latency_ms > 0) await sleep(faults.latency_ms);
+}
