@@ -4,18 +4,7 @@
 // bare Worker :8809, engine edge :8810).
 // Progress goes to stderr; stdout carries the report (or exactly one JSON object with --json).
 // Exit code 0 when the run completed, whatever the figures; non-zero only if the run broke.
-import { spawn } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { connect } from "node:net";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -29,7 +18,8 @@ import {
 } from "./bench/ingest.mjs";
 import { measurePropagation } from "./bench/propagation.mjs";
 import { check, floodChecks, printReport } from "./bench/report.mjs";
-import { ROOT, stackEnv, startStack, waitForHealth } from "./lib/stack.mjs";
+import { portBusy, scanLog, startWorker, stopAll, writeEdgeOnlyConfig } from "./bench/workers.mjs";
+import { ROOT, startStack, waitForHealth } from "./lib/stack.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -97,100 +87,9 @@ const progress = (msg) => console.error(msg);
 let stopping = false; // set once cleanup starts: Workers exiting then are expected
 const report = opts.json ? () => {} : (line = "") => console.log(line);
 
-const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const BARE_DIR = join(ROOT, "bench", "bare-worker");
 const version = (pkg) =>
   JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
-
-/** Resolves true when something already listens on the port (it would answer in our place). */
-const portBusy = (port) =>
-  new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("error", () => resolve(false));
-  });
-
-/** A Worker under `wrangler dev`, started like the stack's (own process group, log, state dir). */
-function startWorker(name, config, port, inspectorPort, persistTo, logDir) {
-  mkdirSync(logDir, { recursive: true });
-  const log = openSync(join(logDir, `${name}.log`), "a");
-  return spawn(
-    WRANGLER,
-    [
-      "dev",
-      "-c",
-      config,
-      "--port",
-      String(port),
-      "--ip",
-      "127.0.0.1",
-      "--inspector-port",
-      String(inspectorPort),
-      "--show-interactive-dev-session=false",
-      "--persist-to",
-      persistTo,
-    ],
-    {
-      cwd: ROOT,
-      env: stackEnv(persistTo),
-      stdio: ["ignore", log, log],
-      detached: process.platform !== "win32",
-    },
-  );
-}
-
-/**
- * The engine's own wrangler.toml without its queue consumers and cron: the same edge code and
- * bindings, so the ingest load measures the signed-webhook path alone. On Cloudflare consumers run
- * in their own invocations; on this 2-core machine they would take the load generator's CPU.
- */
-function writeEdgeOnlyConfig() {
-  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8")
-    .split(/\n(?=\[)/)
-    .filter((block) => !block.startsWith("[[queues.consumers]]") && !block.startsWith("[triggers]"))
-    .join("\n");
-  writeFileSync(join(ROOT, EDGE_CONFIG), toml);
-}
-
-const exited = (child) => child.exitCode !== null || child.signalCode !== null;
-
-/** SIGTERM each process group (wrangler and its workerd), then SIGKILL what is left after 5 s. */
-async function stopAll(children) {
-  const signal = (child, sig) => {
-    if (exited(child)) return;
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      child.kill(sig);
-    }
-  };
-  children.forEach((c) => signal(c, "SIGTERM"));
-  const deadline = Date.now() + 5000;
-  while (children.some((c) => !exited(c)) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  children.forEach((c) => signal(c, "SIGKILL"));
-}
-
-/** Error and warning lines in a Worker's log: the engine logs JSON lines with a level. */
-function scanLog(path) {
-  if (!existsSync(path)) return { path, error_lines: 0, warn_lines: 0, events: {} };
-  const lines = readFileSync(path, "utf8").split("\n");
-  const events = {};
-  let errors = 0;
-  let warns = 0;
-  for (const line of lines) {
-    const isError = /"level":"error"|\[ERROR\]|Uncaught|✘/.test(line);
-    const isWarn = /"level":"warn"/.test(line);
-    if (isError) errors++;
-    if (isWarn) warns++;
-    if (isError || isWarn) {
-      const name = /"event":"([^"]+)"/.exec(line)?.[1] ?? line.trim().slice(0, 80);
-      events[name] = (events[name] ?? 0) + 1;
-    }
-  }
-  return { path, error_lines: errors, warn_lines: warns, events };
-}
 
 async function ingestRun(name, url, makeWebhook) {
   progress(`Ingest (${name}): ${LOAD.warmupSeconds} s warm-up, then ${LOAD.seconds} s measured…`);
@@ -225,7 +124,7 @@ async function main(children, tmp) {
         logDir,
       ),
     );
-    writeEdgeOnlyConfig();
+    writeEdgeOnlyConfig(EDGE_CONFIG);
     ingestWorkers.push(
       startWorker("edge", EDGE_CONFIG, PORTS.edge, 9253, join(tmp, "edge-state"), logDir),
     );
