@@ -2,6 +2,7 @@
 // migrations, seeds the demo data and creates the matching listings in the sandbox.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -133,33 +134,66 @@ export async function waitForHealth(url, timeoutMs = 90_000) {
 }
 
 export async function sandboxCall(sandboxUrl, method, path, body) {
-  let res;
+  let answer;
   for (let attempt = 1; ; attempt++) {
     try {
-      res = await fetch(`${sandboxUrl}${path}`, {
-        method,
-        // A POST on a fresh connection: wrangler dev closes idle kept-alive sockets, and a POST
-        // sent on one just closed fails before any answer and cannot safely be sent again.
-        headers: {
-          ...(method === "POST" ? { connection: "close" } : {}),
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      // A POST goes on a socket of its own: fetch() may hand it a kept-alive socket that wrangler
+      // dev has just closed (seen after a blocking `wrangler d1 execute`), and a POST that fails
+      // that way cannot safely be sent again. A `connection: close` header does not prevent it.
+      answer =
+        method === "POST"
+          ? await freshRequest(`${sandboxUrl}${path}`, method, body)
+          : await fetch(`${sandboxUrl}${path}`, {
+              method,
+              headers: body === undefined ? {} : { "content-type": "application/json" },
+              body: body === undefined ? undefined : JSON.stringify(body),
+            }).then(async (res) => ({ status: res.status, text: await res.text() }));
       break;
     } catch (err) {
       // Should a connection still fail before any answer, an idempotent call goes again once.
       if (attempt === 1 && method !== "POST") continue;
-      const cause = err?.cause?.code ?? err?.cause?.message ?? "";
+      const cause = err?.cause?.code ?? err?.cause?.message ?? err?.code ?? "";
       throw new Error(
         `sandbox ${method} ${path}: ${err?.message ?? err}${cause ? ` (${cause})` : ""}`,
         { cause: err },
       );
     }
   }
-  const text = await res.text();
-  if (!res.ok) throw new Error(`sandbox ${method} ${path} → ${res.status}: ${text}`);
+  const { status, text } = answer;
+  if (status < 200 || status >= 300)
+    throw new Error(`sandbox ${method} ${path} → ${status}: ${text}`);
   return text ? JSON.parse(text) : null;
+}
+
+/** One HTTP request on a new connection (no agent, no pooled socket). */
+function freshRequest(url, method, body) {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method,
+        agent: false,
+        headers:
+          payload === undefined
+            ? {}
+            : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () =>
+          resolvePromise({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
 }
 
 /**
