@@ -1,4 +1,4 @@
-import { PLATFORMS, type Platform } from "./db/channels.schema";
+import { PLATFORM_IDS, type Platform } from "./platforms/ids";
 
 /** Exponential backoff between queue retries: min(cap, base × factor^(n-1)) plus jitter. */
 export interface BackoffPolicy {
@@ -52,7 +52,7 @@ export function engineConfig(env: object): EngineConfig {
   // Cloudflare Queues allow at most 100 retries.
   const maxRetries = intVar(s("MAX_RETRIES"), DEFAULT_MAX_RETRIES, 0, 100);
   const maxRetriesByPlatform = Object.fromEntries(
-    PLATFORMS.map((p) => [
+    PLATFORM_IDS.map((p) => [
       p,
       intVar(s(`MAX_RETRIES_${p.toUpperCase()}`), maxRetries, 0, maxRetries),
     ]),

@@ -8,19 +8,12 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
+import { PLATFORM_IDS } from "../platforms/ids";
 import { channelConnections } from "./channels.schema";
 import { properties, roomTypes, tenants } from "./tenancy.schema";
 
-export const BOOKING_SOURCES = [
-  "direct",
-  "airbnb",
-  "booking_com",
-  "expedia",
-  "fewo_direkt",
-  "google",
-  "beds24",
-  "ical",
-] as const;
+/** Where a booking came from: made directly in the PMS, or on one of the platforms. */
+export const BOOKING_SOURCES = ["direct", ...PLATFORM_IDS] as const;
 
 /**
  * confirmed: holds its nights. cancelled: holds none. conflict: the channel sold nights that were

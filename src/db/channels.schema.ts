@@ -1,17 +1,11 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { PLATFORM_IDS, type Platform } from "../platforms/ids";
 import { properties, tenants } from "./tenancy.schema";
 
-export const PLATFORMS = [
-  "airbnb",
-  "booking_com",
-  "expedia",
-  "fewo_direkt",
-  "google",
-  "beds24",
-  "ical",
-] as const;
-export type Platform = (typeof PLATFORMS)[number];
+/** The platform ids, owned by src/platforms/ (each platform's folder names its own). */
+export const PLATFORMS = PLATFORM_IDS;
+export type { Platform };
 
 export const CONNECTION_STATUSES = [
   "pending",

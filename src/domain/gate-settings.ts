@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { Platform } from "../db/channels.schema";
+import type { PublishedRateLimit } from "../platforms/contract";
+import { PLATFORM_MODULES } from "../platforms/registry";
 import { DEFAULT_BREAKER, type BreakerConfig } from "./circuit-breaker";
 import type { RateLimit } from "./rate-limiter";
 
@@ -9,17 +11,15 @@ import type { RateLimit } from "./rate-limiter";
  * overridable per connection (channel_connections.gate_settings, set through the connections API).
  */
 
-/** Published limits: calls per rolling window (Beds24: credits per rolling 5 minutes). */
-export const PLATFORM_RATE_LIMITS: Record<Platform, { capacity: number; windowMs: number }> = {
-  airbnb: { capacity: 10, windowMs: 1_000 },
-  booking_com: { capacity: 20, windowMs: 60_000 },
-  expedia: { capacity: 50, windowMs: 1_000 },
-  fewo_direkt: { capacity: 30, windowMs: 1_000 },
-  google: { capacity: 100, windowMs: 1_000 },
-  beds24: { capacity: 100, windowMs: 300_000 },
-  // Feeds are fetched, not called; a modest pace keeps a misconfigured poll from hammering a host.
-  ical: { capacity: 60, windowMs: 60_000 },
-};
+/**
+ * Published limits: calls per rolling window (Beds24: credits per rolling 5 minutes), as each
+ * platform's module declares them (src/platforms/<platform>/index.ts).
+ */
+export const PLATFORM_RATE_LIMITS: Readonly<Record<Platform, PublishedRateLimit>> =
+  Object.fromEntries(PLATFORM_MODULES.map((m) => [m.id, m.rateLimit])) as Record<
+    Platform,
+    PublishedRateLimit
+  >;
 
 /** Share of the limit pushes leave for inbound calls (a new booking is fetched first). */
 export const DEFAULT_RESERVE = 0.1;

@@ -1,7 +1,7 @@
 import { log, errorMessage } from "../lib/log";
 import type { PullMessage } from "../queue/messages";
 import { relayStaleOutbox } from "../queue/outbox";
-import { PULL_PLATFORMS } from "../platforms/registry";
+import { withCapability } from "../platforms/registry";
 import { takeDuePulls } from "../store/pulls";
 import { retentionCatchUp, runRetention } from "./retention";
 import { unparkDeadLetters } from "./unpark-dead-letters";
@@ -10,12 +10,26 @@ import { verifyDueMappings } from "./verify-mappings";
 type Job = (env: Env, scheduledTime: number) => Promise<unknown>;
 
 /**
- * Booking.com reservations are pulled: this is the fallback when a push notification is lost. Only
- * connections whose pull is due are taken (connection_pulls.next_pull_at, a lease), so a pull the
- * gate holds or that keeps failing is not sent again every minute: at most one waits per connection.
+ * The platforms whose pull interval has come round at this minute (an interval of one minute is
+ * every tick).
+ */
+export function pullPlatformsDue(scheduledTime: number) {
+  const minute = Math.floor(scheduledTime / 60_000);
+  return withCapability("pull")
+    .filter((m) => minute % Math.max(1, Math.round(m.pull.intervalMs / 60_000)) === 0)
+    .map((m) => m.id);
+}
+
+/**
+ * Pull platforms' reservations (declared by their modules): this is the fallback when a push
+ * notification is lost. Only connections whose pull is due are taken (connection_pulls.next_pull_at,
+ * a lease), so a pull the gate holds or that keeps failing is not sent again every minute: at most
+ * one waits per connection.
  */
 async function pollPullPlatforms(env: Env, scheduledTime: number): Promise<number> {
-  const due = await takeDuePulls(env.DB, PULL_PLATFORMS, scheduledTime);
+  const platforms = pullPlatformsDue(scheduledTime);
+  if (platforms.length === 0) return 0;
+  const due = await takeDuePulls(env.DB, platforms, scheduledTime);
   const minute = Math.floor(scheduledTime / 60_000);
   const messages = due.map((c): PullMessage => ({
     v: 1,

@@ -1,4 +1,5 @@
-import type { Platform } from "../db/channels.schema";
+import type { MAPPING_TYPES } from "../db/channels.schema";
+import type { Platform } from "./ids";
 import type { IsoDate } from "../domain/dates";
 
 /**
@@ -151,18 +152,8 @@ export interface MappingClaim {
  */
 export type MappingVerdict = { confirmed: true } | { confirmed: false; reason: string };
 
-export interface PlatformAdapter {
-  readonly platform: Platform;
-  /** Header that carries `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
-  readonly signatureHeader: string;
-  /** Validate a webhook body (already signature-checked) and extract the hint; throws a ZodError. */
-  parseWebhook(body: unknown): WebhookHint;
-  /** Fetch the authoritative booking(s) the hint points at. */
-  fetchBookings(ctx: AdapterContext, hint: WebhookHint): Promise<PulledBookings>;
-  /** Tell the platform which bookings are stored (only those; the rest are offered again). */
-  acknowledge?(ctx: AdapterContext, acknowledgement: unknown, stored: string[]): Promise<void>;
-  /** Ask the platform whether the connection's account owns and may write this id. */
-  verifyMapping?(ctx: AdapterContext, claim: MappingClaim): Promise<MappingVerdict>;
+/** Pushing availability and prices: every platform the engine writes to has it. */
+export interface PushCapability {
   /** Most nights one availability call may carry. */
   readonly maxNightsPerCall: number;
   /**
@@ -174,6 +165,43 @@ export interface PlatformAdapter {
     dirty: { availability: NightState[]; price: NightState[] },
     now: number,
   ): PushPlan;
+}
+
+/** Validate a webhook body (already verified) and extract the hint; throws a ZodError. */
+export type WebhookParser = (body: unknown) => WebhookHint;
+/** Fetch the authoritative booking(s) a hint points at. */
+export type BookingFetcher = (ctx: AdapterContext, hint: WebhookHint) => Promise<PulledBookings>;
+/** Tell the platform which bookings are stored (only those; the rest are offered again). */
+export type Acknowledger = (
+  ctx: AdapterContext,
+  acknowledgement: unknown,
+  stored: string[],
+) => Promise<void>;
+/** Ask the platform whether the connection's account owns and may write this id. */
+export type MappingVerifier = (ctx: AdapterContext, claim: MappingClaim) => Promise<MappingVerdict>;
+
+/**
+ * One platform's calls in one object (each folder's adapter.ts): push, and the inbound calls the
+ * platform has.
+ */
+export interface PlatformAdapter extends PushCapability {
+  readonly platform: Platform;
+  /** Header that carries `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
+  readonly signatureHeader?: string;
+  parseWebhook?: WebhookParser;
+  fetchBookings?: BookingFetcher;
+  acknowledge?: Acknowledger;
+  verifyMapping?: MappingVerifier;
+}
+
+/**
+ * What `getAdapter` hands to code written before modules (the ChannelGate): every call present,
+ * the ones a platform does not have failing as permanent PlatformErrors that say so.
+ */
+export interface GateAdapter extends PlatformAdapter {
+  readonly signatureHeader: string;
+  parseWebhook: WebhookParser;
+  fetchBookings: BookingFetcher;
 }
 
 /** What crosses RPC back to a caller: errors as data, since RPC keeps only their message. */
@@ -214,3 +242,155 @@ export class PlatformError extends Error {
     this.name = "PlatformError";
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The module: what one platform folder declares (its index.ts), read through registry.ts
+
+export type MappingType = (typeof MAPPING_TYPES)[number];
+
+/** The format of one kind of platform id (src/domain/external-id-rules.ts checks against it). */
+export interface ExternalIdRule {
+  /** The rule as a sentence, e.g. "Airbnb listing ids are 1–20 digits". */
+  readonly rule: string;
+  /** A valid id, for the docs; null where no id can be mapped. */
+  readonly example: string | null;
+  /** Whether the id has the platform's format. */
+  readonly test: (externalId: string) => boolean;
+  /** Where the id is unique: the whole platform (default) or one connection's property. */
+  readonly scope?: "connection";
+}
+
+/** Names of the Worker bindings (.dev.vars.example, wrangler secrets) a platform reads. */
+export interface ConfigKeys {
+  baseUrl: string;
+  /** App credentials; absent for platforms where each account authorises with its own token. */
+  clientId?: string;
+  clientSecret?: string;
+  /**
+   * The Worker's app-level host refresh token: a fallback for connections without credentials of
+   * their own, used only for the tenant APP_CREDENTIALS_TENANT names (connection-config.ts).
+   */
+  defaultRefreshToken?: string;
+  /**
+   * Each host account authorises with its own credentials (Airbnb, Beds24): sharing one account's
+   * credentials across tenants would let one tenant write another's listings. Platforms without it
+   * (Booking.com) serve every property that authorised the one provider account.
+   */
+  hostAccounts?: true;
+  /** Absent for platforms without a webhook endpoint. */
+  webhookSecret?: string;
+  previousWebhookSecret?: string;
+}
+
+/** A platform's published limit: calls (Beds24: credits) per rolling window. */
+export interface PublishedRateLimit {
+  capacity: number;
+  windowMs: number;
+}
+
+/**
+ * How a webhook proves its sender: the OTA scheme (`t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`
+ * in `header`, src/ingress/signature.ts), a shared secret sent as-is in `header`, or nothing.
+ */
+export type WebhookVerification =
+  | { kind: "ota_hmac"; header: string }
+  | { kind: "shared_secret"; header: string }
+  | { kind: "none" };
+
+/** The platform calls the engine's webhook route (/api/v1/webhooks/<id>) with hints. */
+export interface InboundWebhook {
+  readonly verification: WebhookVerification;
+  readonly parse: WebhookParser;
+}
+
+/** Reservations are pulled (and acknowledged): a webhook is only a hint to pull them all. */
+export interface PullCapability {
+  /** How often the cron pulls every connection of the platform (a multiple of its minute). */
+  readonly intervalMs: number;
+}
+
+/** What a sample inbound payload names, for /channel-mappings/test. */
+export interface ProbedPayload {
+  /** One of the probe's payloadTypes. */
+  type: string;
+  property: string | null;
+  room: string | null;
+  rate: string | null;
+  /** Why the real ingress would reject the payload, if it would. */
+  rejected: string | null;
+}
+
+/** Reads sample payloads of the platform (the mapping tester), without storing anything. */
+export interface PayloadProbe {
+  /** Every type `read` can answer, in the order the API documents them. */
+  readonly payloadTypes: readonly string[];
+  /** The ids a payload names; a payload of no known shape is `{ error }` saying what was expected. */
+  read(payload: Record<string, unknown>): ProbedPayload | { error: string };
+  /**
+   * How the engine finds a booking's connection: by the platform's property id (a Booking.com
+   * hotel is one connection), or by the room's mapping (an Airbnb listing stands alone, mapped on
+   * whichever connection claims it).
+   */
+  readonly routesBy: "property" | "room";
+}
+
+/** Serving the engine's calendar as a feed (iCal export). Declared; nothing serves one yet. */
+export interface FeedCapability {
+  render(input: { externalRoomId: string; nights: readonly NightState[] }): {
+    contentType: string;
+    body: string;
+  };
+}
+
+/** Reading back what the platform holds (reconciliation). Declared; nothing reads back yet. */
+export interface ReadBackCapability {
+  readCalendar(
+    ctx: AdapterContext,
+    target: PushTarget,
+    range: { from: IsoDate; to: IsoDate },
+  ): Promise<NightState[]>;
+  readBookings(ctx: AdapterContext, target: PushTarget): Promise<ChannelBooking[]>;
+}
+
+/**
+ * One platform, declared once: who it is, how it is configured and paced, what its ids look like,
+ * and the capabilities it has. Code outside src/platforms/ asks the registry for a capability
+ * instead of naming a platform.
+ */
+export interface PlatformModule {
+  readonly id: Platform;
+  /** As messages show it: "Booking.com". */
+  readonly displayName: string;
+  /** Other names accepted for it (ids.ts lists them for input enums). */
+  readonly aliases: readonly string[];
+  /** Absent for platforms the engine does not talk to yet. */
+  readonly config?: ConfigKeys;
+  readonly rateLimit: PublishedRateLimit;
+  readonly externalIds: Readonly<Record<MappingType, ExternalIdRule>>;
+  /** What the platform calls each kind of id, for messages ("this listing cannot be mapped"). */
+  readonly idNouns: Readonly<Record<MappingType, string>>;
+  readonly webhook?: InboundWebhook;
+  readonly fetchBookings?: BookingFetcher;
+  readonly acknowledge?: Acknowledger;
+  readonly pull?: PullCapability;
+  readonly probe?: PayloadProbe;
+  readonly push?: PushCapability;
+  readonly verifyMapping?: MappingVerifier;
+  readonly feed?: FeedCapability;
+  readonly readBack?: ReadBackCapability;
+}
+
+export type CapabilityName =
+  | "webhook"
+  | "fetchBookings"
+  | "acknowledge"
+  | "pull"
+  | "probe"
+  | "push"
+  | "verifyMapping"
+  | "feed"
+  | "readBack";
+
+/** A module known to have capability K. */
+export type ModuleWith<K extends CapabilityName> = PlatformModule &
+  Required<Pick<PlatformModule, K>>;

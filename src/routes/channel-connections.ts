@@ -34,14 +34,13 @@ import {
   reverifyConnectionMappingsStatement,
 } from "../store/mappings";
 import { errorMessage, log } from "../lib/log";
+import { aliasNote, PLATFORM_IDS, PLATFORM_INPUTS, platformOf } from "../platforms/ids";
 
-/** "vrbo" is accepted wherever a platform is given and stored as fewo_direkt (same platform). */
-const PLATFORM_ALIASES = { vrbo: "fewo_direkt" } as const satisfies Record<string, Platform>;
+/** A platform's id or alias (ids.ts), stored as the platform's id. */
 const PlatformInput = z
-  .enum([...PLATFORMS, ...(Object.keys(PLATFORM_ALIASES) as ["vrbo"])])
-  .openapi({ example: "booking_com", description: "vrbo is an alias of fewo_direkt" });
-const canonicalPlatform = (p: z.infer<typeof PlatformInput>): Platform =>
-  p === "vrbo" ? PLATFORM_ALIASES.vrbo : p;
+  .enum(PLATFORM_INPUTS)
+  .openapi({ example: PLATFORM_IDS[0], description: aliasNote("is an alias of") });
+const canonicalPlatform: (p: z.infer<typeof PlatformInput>) => Platform = platformOf;
 
 const MAX_CREDENTIAL_KEYS = 20;
 const Credentials = z

@@ -12,6 +12,7 @@ import { inboundBlockReason, type ConnectionRow } from "../domain/connections";
 import {
   checkExternalId,
   externalIdRulesMarkdown,
+  ID_NOUNS,
   PLATFORM_NAMES,
   type MappingType,
 } from "../domain/external-id-rules";
@@ -30,8 +31,9 @@ import {
 import { afterCursor, page, pageSchema, PageQuery } from "../http/pagination";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
-import { airbnbReservationSchema, airbnbWebhookSchema } from "../platforms/airbnb/adapter";
-import { bookingComWebhookSchema } from "../platforms/booking-com/adapter";
+import type { ProbedPayload } from "../platforms/contract";
+import { aliasNote, PLATFORM_INPUTS, platformOf } from "../platforms/ids";
+import { capableModule, withCapability } from "../platforms/registry";
 import { replayUnmappedFor } from "../queue/replay-unmapped";
 import { insertMapping, updateMapping, type MappingWrite } from "../store/mappings";
 import { unavailableText, verifyWithPlatform } from "../services/mapping-verification";
@@ -119,10 +121,10 @@ const ListQuery = PageQuery.extend({
     .optional()
     .openapi({ description: "Mappings of the property's connections" }),
   platform: z
-    .enum([...PLATFORMS, "vrbo"])
+    .enum(PLATFORM_INPUTS)
     .optional()
-    .transform((p) => (p === "vrbo" ? "fewo_direkt" : p))
-    .openapi({ description: "vrbo is accepted for fewo_direkt" }),
+    .transform((p) => (p === undefined ? undefined : platformOf(p)))
+    .openapi({ description: aliasNote("is accepted for") }),
   mapping_type: z.enum(MAPPING_TYPES).optional(),
   include_deleted: z
     .enum(["true", "false"])
@@ -131,13 +133,9 @@ const ListQuery = PageQuery.extend({
     .openapi({ description: "Also list soft-deleted mappings (default false)" }),
 });
 
-const PAYLOAD_TYPES = [
-  "airbnb_webhook",
-  "airbnb_reservation",
-  "booking_com_push",
-  "booking_com_reservation",
-] as const;
-type PayloadType = (typeof PAYLOAD_TYPES)[number];
+/** The platforms whose sample payloads can be tested, and the kinds of payload each reads. */
+const PROBE_MODULES = withCapability("probe");
+const PAYLOAD_TYPES = PROBE_MODULES.flatMap((m) => m.probe.payloadTypes) as [string, ...string[]];
 
 const TestBody = z
   .object({
@@ -412,95 +410,10 @@ function replayAfterMapping(c: Context<AppEnv>, mapping: Mapping, tenantId: stri
 // ---------------------------------------------------------------------------------------------
 // POST /test: what a sample inbound payload maps to
 
-interface PayloadIds {
-  type: PayloadType;
-  property: string | null;
-  room: string | null;
-  rate: string | null;
-  /** Why the real ingress would reject the payload, if it would. */
-  rejected: string | null;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Ids come as strings or (sometimes) numbers; anything else is not an id. */
-function idOf(v: unknown): string | null {
-  if (typeof v === "string" && v.trim() !== "") return v.trim();
-  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return String(v);
-  return null;
-}
-
-function firstIssue(err: z.ZodError): string {
-  const issue = err.issues[0];
-  return issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid";
-}
-
 function payloadError(message: string): never {
   throw new ApiError(422, "validation_failed", `body is invalid: payload: ${message}`, [
     { path: "payload", message },
   ]);
-}
-
-function readAirbnb(payload: Record<string, unknown>): PayloadIds {
-  if (isRecord(payload.reservation)) {
-    const strict = airbnbReservationSchema.safeParse(payload);
-    const room = idOf(payload.reservation.listing_id);
-    if (!room) payloadError("reservation.listing_id: expected the listing id");
-    return {
-      type: "airbnb_reservation",
-      property: null,
-      room,
-      rate: null,
-      rejected: strict.success ? null : firstIssue(strict.error),
-    };
-  }
-  if ("listing_id" in payload) {
-    const strict = airbnbWebhookSchema.safeParse(payload);
-    const room = idOf(payload.listing_id);
-    if (!room) payloadError("listing_id: expected the listing id");
-    return {
-      type: "airbnb_webhook",
-      property: null,
-      room,
-      rate: null,
-      rejected: strict.success ? null : firstIssue(strict.error),
-    };
-  }
-  payloadError(
-    "expected an Airbnb webhook {listing_id, confirmation_code, …} or reservation {reservation: {listing_id, …}}",
-  );
-}
-
-function readBookingCom(payload: Record<string, unknown>): PayloadIds {
-  const body = isRecord(payload.reservation) ? payload.reservation : payload;
-  if ("room_id" in body) {
-    const room = idOf(body.room_id);
-    if (!room) payloadError("room_id: expected the Booking.com room id");
-    return {
-      type: "booking_com_reservation",
-      property: idOf(body.hotel_id),
-      room,
-      rate: idOf(body.rate_plan_id),
-      rejected: null,
-    };
-  }
-  if ("hotel_id" in body) {
-    const strict = bookingComWebhookSchema.safeParse(body);
-    const hotel = idOf(body.hotel_id);
-    if (!hotel) payloadError("hotel_id: expected the Booking.com hotel id");
-    return {
-      type: "booking_com_push",
-      property: hotel,
-      room: null,
-      rate: null,
-      rejected: strict.success ? null : firstIssue(strict.error),
-    };
-  }
-  payloadError(
-    "expected a Booking.com push {hotel_id, reservation_id, …} or reservation {hotel_id, room_id, rate_plan_id?}",
-  );
 }
 
 interface Resolved {
@@ -556,16 +469,17 @@ async function testPayload(
   payload: Record<string, unknown>,
 ): Promise<TestResult> {
   const platformName = PLATFORM_NAMES[connection.platform];
-  let ids: PayloadIds;
-  if (connection.platform === "airbnb") ids = readAirbnb(payload);
-  else if (connection.platform === "booking_com") ids = readBookingCom(payload);
-  else {
+  const probe = capableModule(connection.platform, "probe")?.probe;
+  if (!probe) {
     throw new ApiError(
       422,
       "unsupported_platform",
-      `payloads can be tested for airbnb and booking_com connections; ${connection.platform} has no inbound adapter yet`,
+      `payloads can be tested for ${PROBE_MODULES.map((m) => m.id).join(" and ")} connections; ${connection.platform} has no inbound adapter yet`,
     );
   }
+  const read = probe.read(payload);
+  if ("error" in read) payloadError(read.error);
+  const ids: ProbedPayload = read;
   const warnings: string[] = [];
   const blocked = inboundBlockReason(connection);
   if (blocked) warnings.push(`${blocked}: the engine would not import bookings from it now`);
@@ -581,8 +495,9 @@ async function testPayload(
   let roomType: TestResult["room_type"] = null;
   let ratePlan: TestResult["rate_plan"] = null;
 
-  // Property: Booking.com routes by hotel id (the connection's external_property_id).
-  if (connection.platform === "booking_com") {
+  // Property: a platform routing by property id (a Booking.com hotel) names the connection's
+  // external_property_id.
+  if (probe.routesBy === "property") {
     if (ids.property === null) {
       warnings.push(
         `the payload names no hotel_id; a pulled reservation belongs to the connection's hotel ${connection.externalPropertyId}`,
@@ -611,7 +526,7 @@ async function testPayload(
   }
 
   // Room type: the Airbnb listing / Booking.com room.
-  const roomWord = connection.platform === "airbnb" ? "listing" : "room";
+  const roomWord = ID_NOUNS[connection.platform].room_type;
   if (ids.room !== null) {
     const format = checkExternalId(connection.platform, "room_type", ids.room);
     if (!format.ok)
@@ -634,16 +549,17 @@ async function testPayload(
           `its mapping ${r.deleted.mappingId} (to room type ${r.deleted.internalId}) was deleted at ${new Date(r.deleted.deletedAt).toISOString()}`,
         );
       }
-      if (connection.platform === "airbnb") {
+      // A room routed by its mapping goes to whichever connection maps it.
+      if (probe.routesBy === "room") {
         const other = await db
           .prepare(
             `SELECT m.connection_id, c.property_id FROM channel_mappings m
              JOIN channel_connections c ON c.id = m.connection_id AND c.tenant_id = m.tenant_id
-             WHERE m.tenant_id = ? AND m.platform = 'airbnb' AND m.mapping_type = 'room_type'
+             WHERE m.tenant_id = ? AND m.platform = ? AND m.mapping_type = 'room_type'
                AND m.external_id = ? AND m.deleted_at IS NULL AND c.deleted_at IS NULL AND m.connection_id <> ?
              LIMIT 1`,
           )
-          .bind(connection.tenantId, ids.room, connection.id)
+          .bind(connection.tenantId, connection.platform, ids.room, connection.id)
           .first<{ connection_id: string; property_id: string }>();
         if (other) {
           warnings.push(
@@ -655,8 +571,8 @@ async function testPayload(
         "a booking for it would be kept as unmapped (and alerted) until the mapping exists, then imported",
       );
     }
-    // An Airbnb listing stands alone: mapped listing → the connection's property.
-    if (connection.platform === "airbnb" && roomType) property = propertyRow;
+    // A listing stands alone (Airbnb): mapped listing → the connection's property.
+    if (probe.routesBy === "room" && roomType) property = propertyRow;
   } else {
     warnings.push(
       `a ${platformName} push names only the hotel: its rooms are resolved when the reservations are pulled`,

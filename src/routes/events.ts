@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdmin, requireTenantAuth } from "../auth/middleware";
 import { PLATFORMS, type Platform } from "../db/channels.schema";
 import { EVENT_STATUSES, type EventStatus } from "../db/events.schema";
+import { aliasNote, PLATFORM_IDS, PLATFORM_INPUTS, platformOf } from "../platforms/ids";
 import { ApiError } from "../http/errors";
 import {
   AUTH_ERRORS,
@@ -39,12 +40,11 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Shared by the dead-letter and sync-log routes.
 
-/** "vrbo" is accepted wherever a platform is given (stored as fewo_direkt, the same platform). */
+/** A platform's id or alias (ids.ts), filtered as the platform's id. */
 export const PlatformFilter = z
-  .enum([...PLATFORMS, "vrbo"])
-  .openapi({ example: "airbnb", description: "vrbo is an alias of fewo_direkt" });
-export const canonicalPlatform = (p: z.infer<typeof PlatformFilter>): Platform =>
-  p === "vrbo" ? "fewo_direkt" : p;
+  .enum(PLATFORM_INPUTS)
+  .openapi({ example: PLATFORM_IDS[0], description: aliasNote("is an alias of") });
+export const canonicalPlatform: (p: z.infer<typeof PlatformFilter>) => Platform = platformOf;
 
 const epochMs = (description: string) =>
   z.coerce.number().int().min(0).optional().openapi({ description, example: 1767225600000 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AIRBNB } from "./id";
 import { addDays, isIsoDate } from "../../domain/dates";
 import { joinUrl, readJson } from "../kit/http";
 import { decimalToMinor, minorToDecimal } from "../kit/money";
@@ -29,7 +30,7 @@ import {
  * shared/PROTOCOLS.md (README.md here gives the source of each behaviour).
  */
 
-const PLATFORM = "airbnb" as const;
+const PLATFORM = AIRBNB;
 const MAX_NIGHTS_PER_CALL = 366;
 const MAX_OPERATIONS_PER_CALL = 50;
 const CALL_LIMITS: CallLimits = { maxOps: MAX_OPERATIONS_PER_CALL, maxNights: MAX_NIGHTS_PER_CALL };
@@ -251,7 +252,7 @@ function datesOf(start: string, end: string): string[] {
   return out;
 }
 
-export const airbnbAdapter: PlatformAdapter = {
+export const airbnbAdapter = {
   platform: PLATFORM,
   signatureHeader: "x-airbnb-signature",
   maxNightsPerCall: MAX_NIGHTS_PER_CALL,
@@ -260,4 +261,4 @@ export const airbnbAdapter: PlatformAdapter = {
   planPush,
   verifyMapping: (ctx: AdapterContext, claim: MappingClaim) =>
     verifyAirbnbMapping(ctx, claim, apiFetch),
-};
+} satisfies PlatformAdapter;

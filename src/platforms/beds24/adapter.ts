@@ -4,6 +4,7 @@ import { joinUrl, platformFetch, readJson } from "../kit/http";
 import { minorToDecimal } from "../kit/money";
 import { packRuns, runsOf, type CallLimits, type Run } from "../kit/runs";
 import { memoryTokenStore, withAccessToken, type TokenSource } from "../kit/token-cache";
+import { BEDS24 } from "./id";
 import { verifyBeds24Mapping } from "./verify";
 import {
   PlatformError,
@@ -12,19 +13,18 @@ import {
   type NightState,
   type PlannedCall,
   type PlatformAdapter,
-  type PulledBookings,
   type PushPlan,
   type PushTarget,
-  type WebhookHint,
 } from "../contract";
 
 /**
  * Beds24 API v2 adapter, outbound only: availability and prices go out through
- * `POST /inventory/rooms/calendar`; booking import and webhooks are not supported yet. Sources:
- * shared/PROTOCOLS.md ("Beds24 (API v2, JSON)"); see README.md here.
+ * `POST /inventory/rooms/calendar`; booking import and webhooks are not supported yet, so the
+ * module (index.ts) declares push only. Sources: shared/PROTOCOLS.md ("Beds24 (API v2, JSON)");
+ * see README.md here.
  */
 
-const PLATFORM = "beds24" as const;
+const PLATFORM = BEDS24;
 /** One call carries at most a year of nights and a few hundred ranges: a sane request size. */
 const MAX_NIGHTS_PER_CALL = 366;
 const MAX_ENTRIES_PER_CALL = 200;
@@ -261,23 +261,10 @@ function planPush(
   return { calls, skipped };
 }
 
-function parseWebhook(): WebhookHint {
-  // The engine has no Beds24 webhook endpoint (src/routes/webhooks.ts lists the platforms).
-  throw new PlatformError(PLATFORM, "permanent", "Beds24 webhooks are not supported yet");
-}
-
-async function fetchBookings(): Promise<PulledBookings> {
-  throw new PlatformError(PLATFORM, "permanent", "Beds24 booking import is not supported yet");
-}
-
-export const beds24Adapter: PlatformAdapter = {
+export const beds24Adapter = {
   platform: PLATFORM,
-  // Beds24 documents no webhook signature (a shared secret header is configured by the user).
-  signatureHeader: "",
   maxNightsPerCall: MAX_NIGHTS_PER_CALL,
-  parseWebhook,
-  fetchBookings,
   planPush,
   verifyMapping: (ctx: AdapterContext, claim: MappingClaim) =>
     verifyBeds24Mapping(ctx, claim, apiFetch),
-};
+} satisfies PlatformAdapter;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BOOKING_COM } from "./id";
 import { addDays, fromDayNumber, type IsoDate } from "../../domain/dates";
 import { log } from "../../lib/log";
 import { joinUrl, readText } from "../kit/http";
@@ -37,7 +38,7 @@ import {
  * schemas; the signed push notification is the seeds' model of a hint (see README.md).
  */
 
-const PLATFORM = "booking_com" as const;
+const PLATFORM = BOOKING_COM;
 /** "At most about a month per request". */
 const MAX_DAYS_PER_CALL = 31;
 /** Booking.com mints JWTs valid 1 h and allows at most 30 per hour. */
@@ -291,7 +292,7 @@ async function verifyMapping(ctx: AdapterContext, claim: MappingClaim): Promise<
     : notConfirmed(`${claim.mappingType} ${claim.externalId} is not listed for hotel ${hotel}`);
 }
 
-export const bookingComAdapter: PlatformAdapter = {
+export const bookingComAdapter = {
   platform: PLATFORM,
   signatureHeader: "x-booking-signature",
   maxNightsPerCall: MAX_DAYS_PER_CALL,
@@ -300,4 +301,4 @@ export const bookingComAdapter: PlatformAdapter = {
   acknowledge,
   planPush,
   verifyMapping,
-};
+} satisfies PlatformAdapter;

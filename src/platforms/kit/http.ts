@@ -1,4 +1,4 @@
-import type { Platform } from "../../db/channels.schema";
+import type { Platform } from "../ids";
 import { PlatformError, type AdapterContext } from "../contract";
 
 /**

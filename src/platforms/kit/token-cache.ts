@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Platform } from "../../db/channels.schema";
+import type { Platform } from "../ids";
 import {
   PlatformError,
   type AdapterContext,

@@ -1,0 +1,2 @@
+/** Expedia's platform id (known, no adapter yet). */
+export const EXPEDIA = "expedia" as const;
