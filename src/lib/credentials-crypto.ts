@@ -183,6 +183,11 @@ export async function decryptCredentials(
       "credentials could not be decrypted: tampered with, or bound to another tenant or connection",
     );
   }
+  return credentialsMap(plaintext);
+}
+
+/** The decrypted plaintext as the map of strings it was sealed from. */
+function credentialsMap(plaintext: ArrayBuffer): Record<string, string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(plaintext));

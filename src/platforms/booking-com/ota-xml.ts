@@ -3,7 +3,19 @@ import { isIsoDate, type IsoDate } from "../../domain/dates";
 import { decimalToMinor, minorToDecimal } from "../kit/money";
 import type { Run } from "../kit/runs";
 import type { ChannelBooking } from "../contract";
-import { el, xmlDocument, type XmlNode } from "../kit/xml";
+import {
+  asNode,
+  attr,
+  child,
+  children,
+  el,
+  nested,
+  path,
+  text,
+  xmlDocument,
+  type ParsedNode as Node,
+  type XmlNode,
+} from "../kit/xml";
 
 /**
  * OTA 2015B messages for Booking.com, as pure functions (no I/O, no clock): builders for the
@@ -98,21 +110,12 @@ export function buildHotelRateAmountNotifRQ(
       "RateAmountMessage",
       {},
       statusApplicationControl(target, run),
-      el(
-        "Rates",
-        {},
-        el(
-          "Rate",
-          {},
-          el(
-            "BaseByGuestAmts",
-            {},
-            el("BaseByGuestAmt", {
-              AmountAfterTax: minorToDecimal(run.value.amountMinor, run.value.currency),
-              CurrencyCode: run.value.currency,
-            }),
-          ),
-        ),
+      nested(
+        ["Rates", "Rate", "BaseByGuestAmts"],
+        el("BaseByGuestAmt", {
+          AmountAfterTax: minorToDecimal(run.value.amountMinor, run.value.currency),
+          CurrencyCode: run.value.currency,
+        }),
       ),
     ),
   );
@@ -186,40 +189,6 @@ const parser = new XMLParser({
   ignorePiTags: true,
   isArray: (name) => REPEATED.has(name),
 });
-
-type Node = Record<string, unknown>;
-
-/** Element content as a node: text-only elements parse to plain strings, `<X/>` to "". */
-function asNode(v: unknown): Node | undefined {
-  if (typeof v === "string") return { "#text": v };
-  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Node) : undefined;
-}
-
-function child(n: Node | undefined, name: string): Node | undefined {
-  const v = n?.[name];
-  return asNode(Array.isArray(v) ? v[0] : v);
-}
-
-function children(n: Node | undefined, name: string): Node[] {
-  const v = n?.[name];
-  const list: unknown[] = Array.isArray(v) ? v : v === undefined ? [] : [v];
-  return list.map(asNode).filter((x): x is Node => x !== undefined);
-}
-
-function attr(n: Node | undefined, name: string): string | undefined {
-  const v = n?.[`@${name}`];
-  return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
-}
-
-function text(n: Node | undefined): string | undefined {
-  const v = n?.["#text"];
-  return typeof v === "string" && v !== "" ? v : undefined;
-}
-
-/** A path of single children, e.g. path(res, "ResGlobalInfo", "Total"). */
-function path(n: Node | undefined, ...names: string[]): Node | undefined {
-  return names.reduce<Node | undefined>((cur, name) => child(cur, name), n);
-}
 
 export class OtaParseError extends Error {
   override name = "OtaParseError";

@@ -59,9 +59,54 @@ export function el(name: string, attrs: XmlAttrs = {}, ...children: (XmlNode | s
   return node;
 }
 
+/** Elements nested without attributes: `nested(["A", "B"], c)` is `<A><B>c</B></A>`. */
+export function nested(names: readonly string[], ...children: (XmlNode | string)[]): XmlNode {
+  const [outer, ...inner] = names;
+  if (outer === undefined) throw new Error("nested() needs at least one element name");
+  return el(outer, {}, ...(inner.length > 0 ? [nested(inner, ...children)] : children));
+}
+
 const DECLARATION: XmlNode = { "?xml": [], ":@": { version: "1.0", encoding: "UTF-8" } };
 
 /** A whole document: the declaration, the root element, each on its own line. */
 export function xmlDocument(root: XmlNode): string {
   return `${builder.build([DECLARATION])}\n${builder.build([root])}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: walking what XMLParser returns with `attributeNamePrefix: "@"` (attributes as "@Name",
+// text as "#text"), so an adapter asks for children and attributes without casts.
+
+export type ParsedNode = Record<string, unknown>;
+
+/** Element content as a node: text-only elements parse to plain strings, `<X/>` to "". */
+export function asNode(v: unknown): ParsedNode | undefined {
+  if (typeof v === "string") return { "#text": v };
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as ParsedNode) : undefined;
+}
+
+export function child(n: ParsedNode | undefined, name: string): ParsedNode | undefined {
+  const v = n?.[name];
+  return asNode(Array.isArray(v) ? v[0] : v);
+}
+
+export function children(n: ParsedNode | undefined, name: string): ParsedNode[] {
+  const v = n?.[name];
+  const list: unknown[] = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return list.map(asNode).filter((x): x is ParsedNode => x !== undefined);
+}
+
+export function attr(n: ParsedNode | undefined, name: string): string | undefined {
+  const v = n?.[`@${name}`];
+  return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
+}
+
+export function text(n: ParsedNode | undefined): string | undefined {
+  const v = n?.["#text"];
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+/** A path of single children, e.g. path(res, "ResGlobalInfo", "Total"). */
+export function path(n: ParsedNode | undefined, ...names: string[]): ParsedNode | undefined {
+  return names.reduce<ParsedNode | undefined>((cur, name) => child(cur, name), n);
 }
