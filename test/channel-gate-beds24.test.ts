@@ -34,8 +34,8 @@ afterEach(async () => {
 });
 
 async function setClock(gate: Stub, at: () => number) {
-  await runInDurableObject(gate, (instance) => {
-    (instance as unknown as { clock: () => number }).clock = at;
+  await runInDurableObject(gate, (instance: ChannelGate) => {
+    instance.clock = at;
   });
 }
 

@@ -80,25 +80,23 @@ describe("ChannelGate: a mark during a flush is never stranded", () => {
           const { fired, alarm, status } = await runInDurableObject(
             gate,
             async (instance: ChannelGate, state) => {
-              const holder = instance as unknown as { env: Env; clock: () => number };
-              const original = holder.env;
               const d1 = interleavedD1(
-                original.DB,
+                env.DB,
                 s.k,
                 async () => void (await instance.markDirty(mark(p, s.during))),
                 { fail: s.fail },
               );
-              holder.env = { ...original, DB: d1.db };
+              instance.d1 = d1.db;
               try {
                 if (s.via === "flushNow") await instance.flushNow().catch(() => null);
                 else {
                   // The alarm, once the coalescing window has passed.
                   const at = Date.now() + 120_000;
-                  holder.clock = () => at;
+                  instance.clock = () => at;
                   await instance.alarm();
                 }
               } finally {
-                holder.env = original;
+                instance.d1 = null;
               }
               const result = {
                 fired: d1.fired(),

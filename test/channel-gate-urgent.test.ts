@@ -204,13 +204,11 @@ describe("a sold night jumps the queue", () => {
       const since = Date.now();
       const meter = newMeter();
       const status = await runInDurableObject(bookingGate(), async (gate: ChannelGate) => {
-        const holder = gate as unknown as { env: Env };
-        const original = holder.env;
-        holder.env = { ...original, DB: meteredD1(original.DB, meter) };
+        gate.d1 = meteredD1(env.DB, meter);
         try {
           return await gate.flushNow();
         } finally {
-          holder.env = original;
+          gate.d1 = null;
         }
       });
       // Booking.com's 20 a minute, less 2 for inbound calls and 5 for urgent pushes: 13 calls

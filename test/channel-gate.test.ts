@@ -1,5 +1,6 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { ChannelGate } from "../durable-objects/channel-gate";
 import { beforeEach, describe, expect, it } from "vitest";
 import { tokenFor } from "./api/operator-fixtures";
 import {
@@ -143,9 +144,9 @@ describe("ChannelGate", () => {
     expect(failed.consecutiveFailures).toBe(1);
     expect(failed.jobs).toHaveLength(1);
     // The retry is driven by the alarm; move the clock past the backoff and run it.
-    await runInDurableObject(gate, (instance) => {
+    await runInDurableObject(gate, (instance: ChannelGate) => {
       const realNow = Date.now;
-      (instance as unknown as { clock: () => number }).clock = () => realNow() + 60_000;
+      instance.clock = () => realNow() + 60_000;
     });
     await runDurableObjectAlarm(gate);
     const ok = await gate.status();
@@ -213,9 +214,9 @@ describe("ChannelGate", () => {
     const beforeRetry = await pushes();
     await setBooked(20, 1);
     await mark(20, 20);
-    await runInDurableObject(gate, (instance) => {
+    await runInDurableObject(gate, (instance: ChannelGate) => {
       const realNow = Date.now;
-      (instance as unknown as { clock: () => number }).clock = () => realNow() + 60_000;
+      instance.clock = () => realNow() + 60_000;
     });
     await runDurableObjectAlarm(gate);
     expect((await gate.status()).pendingNights).toBe(0);

@@ -1,3 +1,4 @@
+import { gateFor } from "../../durable-objects/channel-gate/client";
 import { alertStatement } from "../domain/alerts";
 import { ID_NOUNS, PLATFORM_NAMES } from "../domain/external-id-rules";
 import { errorMessage, log } from "../lib/log";
@@ -97,5 +98,5 @@ async function startSyncing(env: Env, m: DueMapping): Promise<void> {
     mappingType: m.mappingType,
     externalId: m.externalId,
   });
-  if (m.mappingType !== "property") await env.CHANNEL_GATE.getByName(m.connectionId).flushNow();
+  if (m.mappingType !== "property") await gateFor(env, m.connectionId).flushNow();
 }

@@ -1,3 +1,4 @@
+import { gateFor } from "../../durable-objects/channel-gate/client";
 import { log, errorMessage } from "../lib/log";
 import { count } from "../lib/metrics";
 import { outboundMessage, type NightsChangedMessage } from "./messages";
@@ -60,7 +61,7 @@ export async function handleOutboundBatch(
         // markDirty is idempotent, so a retry after a partial fan-out repeats it harmlessly.
         await Promise.all(
           targets.map((t) =>
-            env.CHANNEL_GATE.getByName(t.id).markDirty({
+            gateFor(env, t.id).markDirty({
               tenantId: parsed.data.tenantId,
               connectionId: t.id,
               roomTypeId: parsed.data.roomTypeId,

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { gateFor } from "../../durable-objects/channel-gate/client";
 import { requireAdmin, requireTenantAuth } from "../auth/middleware";
 import {
   CONNECTION_STATUSES,
@@ -578,7 +579,7 @@ channelConnections
       if (unblocksOutbound(before, row)) {
         // Pending outbound work (kept while blocked) goes out now rather than at the next change.
         c.executionCtx.waitUntil(
-          c.env.CHANNEL_GATE.getByName(id)
+          gateFor(c.env, id)
             .flushNow()
             .then(() => undefined)
             .catch((err: unknown) =>

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { gateFor } from "../../durable-objects/channel-gate/client";
 import { requireAdmin, requireTenantAuth } from "../auth/middleware";
 import {
   MAPPING_STATUSES,
@@ -377,7 +378,7 @@ async function checkWithPlatform(
 function flushAfterConfirm(c: Context<AppEnv>, mapping: Mapping): void {
   if (mapping.status !== "confirmed" || mapping.mapping_type === "property") return;
   c.executionCtx.waitUntil(
-    c.env.CHANNEL_GATE.getByName(mapping.connection_id)
+    gateFor(c.env, mapping.connection_id)
       .flushNow()
       .then(() => undefined)
       .catch((err: unknown) =>

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
+import { gateFor } from "../../durable-objects/channel-gate/client";
 import { requireTenantAuth } from "../auth/middleware";
 import { CONNECTION_STATUSES, PLATFORMS, type Platform } from "../db/channels.schema";
 import { supportsMappingType } from "../domain/external-id-rules";
@@ -214,7 +215,7 @@ async function outboundOf(
   mappedRoomTypes: ReadonlySet<string>,
 ): Promise<OutboundStatus> {
   try {
-    const s = await withTimeout(env.CHANNEL_GATE.getByName(connectionId).status(), GATE_TIMEOUT_MS);
+    const s = await withTimeout(gateFor(env, connectionId).status(), GATE_TIMEOUT_MS);
     return {
       pending_nights: s.pendingNights,
       blocked_reason: s.blockedReason,

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdmin, requireTenantAuth } from "../auth/middleware";
-import type { GateStatus } from "../../durable-objects/channel-gate";
+import { gateFor, type GateStatus } from "../../durable-objects/channel-gate/client";
 import { SYNC_STATUSES } from "../db/events.schema";
 import { ApiError } from "../http/errors";
 import {
@@ -213,7 +213,7 @@ syncLogs
           `sync log ${id} cannot be retried: its connection was deleted`,
         );
       }
-      const status = await c.env.CHANNEL_GATE.getByName(connection.id).flushNow();
+      const status = await gateFor(c.env, connection.id).flushNow();
       log("info", "operator.sync_retry_flush", {
         tenantId,
         syncLogId: id,

@@ -1,3 +1,4 @@
+import { gateFor } from "../../durable-objects/channel-gate/client";
 import type { Platform } from "../db/channels.schema";
 import { ID_NOUNS, PLATFORM_NAMES, type MappingType } from "../domain/external-id-rules";
 import { errorMessage } from "../lib/log";
@@ -45,7 +46,7 @@ export async function verifyWithPlatform(
   let result: GateResult<MappingVerdict>;
   try {
     // RPC wraps the declared type; the value is exactly the gate's GateResult.
-    result = (await env.CHANNEL_GATE.getByName(connection.id).verifyMapping({
+    result = (await gateFor(env, connection.id).verifyMapping({
       tenantId: connection.tenantId,
       connectionId: connection.id,
       claim,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { firstCalls } from "../../durable-objects/gate-push-plan";
+import { firstCalls } from "../../durable-objects/channel-gate/flush-plan";
 import { fromDayNumber, toDayNumber } from "../../src/domain/dates";
 import { airbnbAdapter } from "../../src/platforms/airbnb/adapter";
 import { beds24Adapter } from "../../src/platforms/beds24/adapter";
@@ -14,7 +14,7 @@ import type {
 } from "../../src/platforms/contract";
 
 /**
- * The gate plans a flush incrementally (durable-objects/gate-push-plan.ts): it reads pending
+ * The gate plans a flush incrementally (durable-objects/channel-gate/planner.ts): it reads pending
  * nights a slice at a time and stops once it has the calls that may leave now. That is only
  * sound if those calls are exactly the first calls of the plan over every pending night, for
  * every platform's packing (Booking.com's 31-day windows, Airbnb's and Beds24's calls of runs).

@@ -1,34 +1,8 @@
-import type { Platform } from "../../db/channels.schema";
-import { PlatformError, type GateResult } from "../../platforms/types";
+import { PlatformError } from "../../platforms/contract";
 
 /** Another delivery of the same event holds the lease: come back later, do not process twice. */
 export class LeaseHeldError extends Error {
   override name = "LeaseHeldError";
-}
-
-/** A platform call the ChannelGate did not let leave yet (rate limit, open circuit). */
-export class GateHeldError extends PlatformError {
-  constructor(
-    platform: Platform,
-    message: string,
-    readonly heldUntil: number,
-    retryAfterSeconds?: number,
-  ) {
-    super(platform, "rate_limited", message, undefined, retryAfterSeconds);
-    this.name = "GateHeldError";
-  }
-}
-
-/** A gate answer back into a value, or the classified PlatformError it carried. */
-export function unwrapGate<T>(platform: Platform, result: GateResult<T>): T {
-  if (result.ok) return result.value;
-  const e = result.error;
-  // The gate's messages already name the platform.
-  const message = e.message.replace(`${platform}: `, "");
-  if (e.heldUntil !== undefined) {
-    throw new GateHeldError(platform, message, e.heldUntil, e.retryAfterSeconds);
-  }
-  throw new PlatformError(platform, e.kind, message, e.status, e.retryAfterSeconds);
 }
 
 /**

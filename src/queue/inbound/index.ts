@@ -1,3 +1,4 @@
+import { GateHeldError } from "../../../durable-objects/channel-gate/client";
 import { engineConfig } from "../../config";
 import { meteredD1, newMeter } from "../../lib/d1-meter";
 import { errorMessage, log } from "../../lib/log";
@@ -5,7 +6,7 @@ import { count } from "../../lib/metrics";
 import { idempotencyKeyOf, inboundMessage, type InboundMessage } from "../messages";
 import { dispositionFor, retryPolicyFor, type Disposition } from "../retry-policy";
 import { deferForStorage } from "../storage-deferral";
-import { GateHeldError, isStorageFailure, LeaseHeldError } from "./errors";
+import { isStorageFailure, LeaseHeldError } from "./errors";
 import { recordFailure, type Attempt } from "./event-log";
 import { processPull } from "./pull";
 import { processWebhook } from "./webhook";

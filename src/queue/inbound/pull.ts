@@ -1,3 +1,4 @@
+import { gateFor, GateHeldError, unwrapGate } from "../../../durable-objects/channel-gate/client";
 import { engineConfig } from "../../config";
 import { raiseAlert } from "../../domain/alerts";
 import { findConnection, inboundBlockReason, type ConnectionRow } from "../../domain/connections";
@@ -11,7 +12,7 @@ import { PULL_LEASE_MS, reportPull } from "../../store/pulls";
 import type { PullMessage } from "../messages";
 import { deleteRelayed, relayOutboxFor } from "../outbox";
 import { PULL_EVENT_TYPE } from "../republish";
-import { GateHeldError, isStorageFailure, unwrapGate } from "./errors";
+import { isStorageFailure } from "./errors";
 import { importBookings, type ImportRun } from "./imports";
 
 /**
@@ -95,7 +96,7 @@ async function pullThroughGate(
   connection: ConnectionRow,
   key: string,
 ): Promise<PulledThroughGate> {
-  const result = (await env.CHANNEL_GATE.getByName(connection.id).pullBookings({
+  const result = (await gateFor(env, connection.id).pullBookings({
     tenantId: connection.tenantId,
     connectionId: connection.id,
     hint: {
@@ -159,7 +160,7 @@ async function acknowledge(
   try {
     unwrapGate(
       connection.platform,
-      (await env.CHANNEL_GATE.getByName(connection.id).acknowledge({
+      (await gateFor(env, connection.id).acknowledge({
         tenantId: connection.tenantId,
         connectionId: connection.id,
         acknowledgement: pulled.acknowledgement,

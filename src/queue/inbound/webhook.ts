@@ -1,3 +1,4 @@
+import { gateFor, unwrapGate } from "../../../durable-objects/channel-gate/client";
 import type { Platform } from "../../db/channels.schema";
 import { raiseAlert } from "../../domain/alerts";
 import {
@@ -13,7 +14,6 @@ import { adapterFor, isPullPlatform } from "../../platforms/registry";
 import type { GateResult, PulledThroughGate, WebhookHint } from "../../platforms/types";
 import type { PullMessage, WebhookMessage } from "../messages";
 import { deleteRelayed, relayOutboxFor } from "../outbox";
-import { unwrapGate } from "./errors";
 import {
   changesMadeBy,
   claimEvent,
@@ -104,7 +104,7 @@ export async function processWebhook(
     run.now(),
   );
   // The platform is called from the connection's ChannelGate: its limiter, breaker and tokens.
-  const gate = env.CHANNEL_GATE.getByName(connection.id);
+  const gate = gateFor(env, connection.id);
   const gateInput = { tenantId: connection.tenantId, connectionId: connection.id };
   // RPC wraps the declared type; the value is exactly the gate's GateResult.
   const answer = (await gate.pullBookings({ ...gateInput, hint })) as GateResult<PulledThroughGate>;

@@ -1,4 +1,4 @@
-import { errorMessage, log } from "../src/lib/log";
+import { errorMessage, log } from "../../src/lib/log";
 import {
   isSharedToken,
   tokenKeyFields,
@@ -6,10 +6,11 @@ import {
   type TokenKey,
   type TokenSource,
   type TokenStore,
-} from "../src/platforms/token-cache";
-import { PlatformError } from "../src/platforms/types";
-import { GateDeferral } from "./gate-deferral";
-import { tokenBroker } from "./token-broker";
+} from "../../src/platforms/kit/token-cache";
+import { PlatformError } from "../../src/platforms/contract";
+import { GateHeldError } from "./held";
+import type { GateStorage, MigrationStep } from "./storage";
+import { tokenBroker } from "../token-broker";
 import {
   TokenKeeper,
   errorOf,
@@ -17,7 +18,14 @@ import {
   type MintOutcome,
   type MintRequest,
   type TokenAnswer,
-} from "./token-keeper";
+} from "../token-keeper";
+
+const STEPS: readonly MigrationStep[] = [
+  (sql) =>
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS token_broker (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL)`,
+    ),
+];
 
 /**
  * The tokens a ChannelGate's calls use.
@@ -47,16 +55,17 @@ export class GateTokenStore implements TokenStore {
   /** The broker this gate's connection takes its tokens from (null: its own credentials). */
   private brokerName: string | null;
 
+  private readonly sql: SqlStorage;
+
   constructor(
-    private readonly sql: SqlStorage,
+    storage: GateStorage,
     private readonly env: Pick<Env, "CREDENTIALS_KEYS" | "TOKEN_BROKER">,
-    binding: () => { tenantId: string; connectionId: string },
     private readonly clock: () => number,
   ) {
-    this.own = new TokenKeeper(sql, env, binding, clock);
-    sql.exec(
-      `CREATE TABLE IF NOT EXISTS token_broker (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL)`,
-    );
+    // TokenKeeper creates its own tables (`tokens`, `token_mints`); `token_broker` is this part's.
+    storage.migrate("tokens", STEPS);
+    const sql = (this.sql = storage.sql);
+    this.own = new TokenKeeper(sql, env, () => storage.binding(), clock);
     this.brokerName =
       sql.exec<{ name: string }>(`SELECT name FROM token_broker`).toArray()[0]?.name ?? null;
   }
@@ -141,7 +150,7 @@ export class GateTokenStore implements TokenStore {
 /**
  * One mint attempt through this gate's fetch, reported as data (it may run as an RPC callback
  * from the broker). The error itself stays here, so this gate rethrows exactly what it met (a
- * GateDeferral stays one); a gate that awaited another gate's mint gets the same failure rebuilt.
+ * GateHeldError stays one); a gate that awaited another gate's mint gets the same failure rebuilt.
  */
 function mintThroughGate(source: TokenSource): {
   run: () => Promise<MintOutcome>;
@@ -154,7 +163,7 @@ function mintThroughGate(source: TokenSource): {
       return { ok: true, grant: { accessToken, expiresInSeconds } };
     } catch (err) {
       thrown = { error: err };
-      return { ok: false, sent: !(err instanceof GateDeferral), error: failureOf(err) };
+      return { ok: false, sent: !(err instanceof GateHeldError), error: failureOf(err) };
     }
   };
   const settle = (answer: TokenAnswer): string => {

@@ -1,12 +1,22 @@
-import { datesToRanges } from "../src/domain/date-ranges";
-import { addDays, type DateRange, type IsoDate } from "../src/domain/dates";
+import type { IsoDate } from "../../src/domain/dates";
 import type {
   NightAspect,
   NightState,
   PlannedCall,
   PlatformAdapter,
   PushTarget,
-} from "../src/platforms/types";
+} from "../../src/platforms/contract";
+import {
+  CLASSES,
+  coalesceWithin,
+  firstCalls,
+  nightAction,
+  pushedValue,
+  type GroupsSeen,
+  type PendingClass,
+} from "./flush-plan";
+import type { PendingNight, PendingNights } from "./pending";
+import type { PushedNights } from "./pushed";
 
 /**
  * The ChannelGate's push planning: which requests a flush sends, read from the gate's pending
@@ -18,7 +28,7 @@ import type {
  * The platforms' request packing is greedy from the first night (31-day windows, calls of runs),
  * so the first calls of a plan over the first pending nights are the first calls of the plan over
  * all of them, and sending them leaves a remainder whose plan is the rest: planning a few at a
- * time sends the same, fewest, requests as planning everything at once.
+ * time sends the same, fewest, requests as planning everything at once (firstCalls).
  */
 
 export interface PlannedPush {
@@ -33,7 +43,8 @@ export interface PlannedPush {
 }
 
 export interface PlanInput {
-  sql: SqlStorage;
+  pending: PendingNights;
+  pushed: PushedNights;
   db: D1Database;
   adapter: PlatformAdapter;
   externalPropertyId: string;
@@ -46,21 +57,10 @@ export interface PlanInput {
   budget: { urgent: number; bulk: number };
 }
 
-export interface PushPlanning {
+export interface PushPlanning extends GroupsSeen {
   planned: PlannedPush[];
-  /** Room types with pending nights and no confirmed mapping. */
-  unmapped: string[];
-  /** "roomType|aspect" groups this flush looked at, and why the platform cannot take those it cannot. */
-  visited: Set<string>;
-  skipped: Map<string, string>;
   /** Nights done without a call: their value is what this gate last sent there. */
   unchanged: number;
-}
-
-interface PendingNight extends Record<string, SqlStorageValue> {
-  night: string;
-  seq: number;
-  forced: number;
 }
 
 interface RoomTypeRow {
@@ -68,37 +68,6 @@ interface RoomTypeRow {
   basePriceMinor: number | null;
   currency: string | null;
 }
-
-/** What was sent for one night and aspect, and where to: equal strings mean nothing to send. */
-export function pushedValue(target: string, aspect: NightAspect, n: NightState): string {
-  return aspect === "availability"
-    ? `${target}|a|${n.available}`
-    : `${target}|p|${n.priceMinor ?? ""}|${n.currency ?? ""}`;
-}
-
-/** A pending night is done, unless it was marked again meanwhile (its seq moved on). */
-export function clearPending(
-  sql: SqlStorage,
-  roomTypeId: string,
-  night: string,
-  aspect: NightAspect,
-  seq: number,
-): void {
-  sql.exec(
-    `DELETE FROM pending_nights WHERE room_type_id = ? AND night = ? AND aspect = ? AND seq = ?`,
-    roomTypeId,
-    night,
-    aspect,
-    seq,
-  );
-}
-
-/** The kinds of pending work, in the order they go out. */
-const CLASSES = [
-  { aspect: "availability", urgent: true, where: "aspect = 'availability' AND urgent = 1" },
-  { aspect: "availability", urgent: false, where: "aspect = 'availability' AND urgent = 0" },
-  { aspect: "price", urgent: false, where: "aspect = 'price'" },
-] as const;
 
 export async function planPushes(input: PlanInput): Promise<PushPlanning> {
   const out: PushPlanning = {
@@ -108,23 +77,13 @@ export async function planPushes(input: PlanInput): Promise<PushPlanning> {
     skipped: new Map(),
     unchanged: 0,
   };
-  const pendingRoomTypes = input.sql
-    .exec<{ id: string }>(`SELECT DISTINCT room_type_id AS id FROM pending_nights ORDER BY id`)
-    .toArray()
-    .map((r) => r.id);
-  out.unmapped = pendingRoomTypes.filter((id) => !input.roomOf.has(id));
+  out.unmapped = input.pending.roomTypes().filter((id) => !input.roomOf.has(id));
   const reader = new NightReader(input.db);
   // Tokens left; an urgent call spends one of both, since bulk's share is the pool minus a reserve.
   const left = { ...input.budget };
   for (const c of CLASSES) {
     if (c.aspect === "price" && !input.pushPrices) continue;
-    const roomTypes = input.sql
-      .exec<{ id: string }>(
-        `SELECT DISTINCT room_type_id AS id FROM pending_nights WHERE ${c.where} ORDER BY id`,
-      )
-      .toArray()
-      .map((r) => r.id)
-      .filter((id) => input.roomOf.has(id));
+    const roomTypes = input.pending.roomTypes(c).filter((id) => input.roomOf.has(id));
     for (const roomTypeId of roomTypes) {
       const room = c.urgent ? left.urgent : Math.min(left.urgent, left.bulk);
       if (room <= 0) break;
@@ -137,6 +96,9 @@ export async function planPushes(input: PlanInput): Promise<PushPlanning> {
   return out;
 }
 
+/** One group's nights kept for a request so far, with what each sends. */
+type Kept = Array<{ row: PendingNight; night: NightState; value: string }>;
+
 /**
  * The first `maxCalls` calls for one room type's pending nights of one kind. Nights are read from
  * D1 a slice at a time: enough for one call more than wanted, since the last call of a slice may
@@ -147,37 +109,20 @@ async function planGroup(
   reader: NightReader,
   out: PushPlanning,
   roomTypeId: string,
-  c: (typeof CLASSES)[number],
+  c: PendingClass,
   maxCalls: number,
 ): Promise<PlannedPush[]> {
-  const { sql, adapter } = input;
   const aspect: NightAspect = c.aspect;
   const group = `${roomTypeId}|${aspect}`;
   out.visited.add(group);
-  const externalRoomId = input.roomOf.get(roomTypeId)!;
   const target: PushTarget = {
     externalPropertyId: input.externalPropertyId,
-    externalRoomId,
+    externalRoomId: input.roomOf.get(roomTypeId)!,
     externalRatePlanId: input.rateOf.get(roomTypeId),
   };
-  const where = `${target.externalRoomId}|${target.externalRatePlanId ?? ""}`;
-  const rows = sql
-    .exec<PendingNight>(
-      `SELECT night, seq, forced FROM pending_nights WHERE room_type_id = ? AND ${c.where} ORDER BY night`,
-      roomTypeId,
-    )
-    .toArray();
-  const sent = new Map(
-    sql
-      .exec<{ night: string; value: string }>(
-        `SELECT night, value FROM pushed_nights WHERE room_type_id = ? AND aspect = ?`,
-        roomTypeId,
-        aspect,
-      )
-      .toArray()
-      .map((p) => [p.night, p.value]),
-  );
-  const kept: Array<{ row: PendingNight; night: NightState; value: string }> = [];
+  const rows = input.pending.nights(roomTypeId, c);
+  const sent = input.pushed.values(roomTypeId, aspect);
+  const kept: Kept = [];
   let skipped: Array<{ aspect: NightAspect; reason: string }> = [];
   const readUpTo = async (from: number, to: number): Promise<PlannedCall[] | null> => {
     const batch = rows.slice(from, to);
@@ -186,23 +131,9 @@ async function planGroup(
       batch.map((r) => r.night),
     );
     if (!nights) return null;
-    batch.forEach((row, i) => {
-      const night = nights[i]!;
-      // A night with no price anywhere has nothing to send.
-      if (aspect === "price" && night.priceMinor === undefined) {
-        return clearPending(sql, roomTypeId, row.night, aspect, row.seq);
-      }
-      const value = pushedValue(where, aspect, night);
-      // Its current value is what this gate last sent there: done without a call (a mark that
-      // came after the push that carried its change would otherwise send a whole window again).
-      if (!row.forced && sent.get(row.night) === value) {
-        out.unchanged += 1;
-        return clearPending(sql, roomTypeId, row.night, aspect, row.seq);
-      }
-      kept.push({ row, night, value });
-    });
+    triage(input, out, roomTypeId, aspect, target, sent, batch, nights, kept);
     const states = kept.map((k) => k.night);
-    const plan = adapter.planPush(
+    const plan = input.adapter.planPush(
       target,
       aspect === "availability"
         ? { availability: states, price: [] }
@@ -212,10 +143,10 @@ async function planGroup(
     skipped = plan.skipped;
     return plan.calls;
   };
-  const calls = await firstCalls(rows.length, adapter.maxNightsPerCall, maxCalls, readUpTo);
+  const calls = await firstCalls(rows.length, input.adapter.maxNightsPerCall, maxCalls, readUpTo);
   if (!calls) {
     // The room type is gone: nothing will ever take these nights.
-    sql.exec(`DELETE FROM pending_nights WHERE room_type_id = ?`, roomTypeId);
+    input.pending.clearRoomType(roomTypeId);
     return [];
   }
   for (const s of skipped) out.skipped.set(group, `room type ${roomTypeId}: ${s.reason}`);
@@ -229,28 +160,27 @@ async function planGroup(
   }));
 }
 
-/**
- * The first `maxCalls` calls of the plan over `count` sorted pending nights, read a slice at a
- * time: `readUpTo(from, to)` reads nights [from, to) and plans everything read so far (null: the
- * room type is gone). A call carries at most `maxNightsPerCall` nights, so a slice of that times
- * one call more than wanted plans at least that many calls; the last of them may want nights
- * beyond the slice, the ones before it are complete, and the platforms' packing is greedy from
- * the first night, so they are the first calls of the plan over every night.
- */
-export async function firstCalls(
-  count: number,
-  maxNightsPerCall: number,
-  maxCalls: number,
-  readUpTo: (from: number, to: number) => Promise<PlannedCall[] | null>,
-): Promise<PlannedCall[] | null> {
-  const slice = (maxCalls + 1) * maxNightsPerCall;
-  for (let offset = 0; ;) {
-    const to = Math.min(count, offset + slice);
-    const calls = await readUpTo(offset, to);
-    if (calls === null) return null;
-    offset = to;
-    if (offset >= count || calls.length > maxCalls) return calls.slice(0, maxCalls);
-  }
+/** Clear the nights of a batch that need no request; keep the others, with what they send. */
+function triage(
+  input: PlanInput,
+  out: PushPlanning,
+  roomTypeId: string,
+  aspect: NightAspect,
+  target: PushTarget,
+  sent: Map<string, string>,
+  batch: PendingNight[],
+  nights: NightState[],
+  kept: Kept,
+): void {
+  const where = `${target.externalRoomId}|${target.externalRatePlanId ?? ""}`;
+  batch.forEach((row, i) => {
+    const night = nights[i]!;
+    const value = pushedValue(where, aspect, night);
+    const action = nightAction(aspect, night, value, sent.get(row.night), Boolean(row.forced));
+    if (action === "send") return void kept.push({ row, night, value });
+    if (action === "unchanged") out.unchanged += 1;
+    input.pending.clear(roomTypeId, row.night, aspect, row.seq);
+  });
 }
 
 /** Reads the truth for nights from D1 (the ledger, or the room type when untouched). */
@@ -299,16 +229,4 @@ class NightReader {
     }
     return this.roomTypes.get(id) ?? null;
   }
-}
-
-/** Ranges over sorted dates, with gaps of up to a week bridged: fewer D1 queries per push. */
-function coalesceWithin(dates: readonly IsoDate[]): DateRange[] {
-  const ranges = datesToRanges(dates);
-  const out: DateRange[] = [];
-  for (const r of ranges) {
-    const last = out.at(-1);
-    if (last && addDays(last.end, 8) >= r.start) last.end = r.end;
-    else out.push({ ...r });
-  }
-  return out;
 }
