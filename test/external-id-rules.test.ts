@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAPPING_TYPES, PLATFORMS, type Platform } from "../src/db/channels.schema";
+import { MAPPING_TYPES, PLATFORMS, type Platform } from "../src/store/schema/channels.schema";
 import {
   checkExternalId,
   EXTERNAL_ID_RULES,

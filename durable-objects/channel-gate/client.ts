@@ -1,4 +1,4 @@
-import type { Platform } from "../../src/db/channels.schema";
+import type { Platform } from "../../src/store/schema/channels.schema";
 import { PlatformError } from "../../src/platforms/contract";
 import { GateHeldError, type GateAnswer } from "./held";
 import type { ChannelGate } from "./index";

@@ -1,4 +1,4 @@
-import type { Platform } from "../../src/db/channels.schema";
+import type { Platform } from "../../src/store/schema/channels.schema";
 import { PlatformError, type GateResult } from "../../src/platforms/contract";
 
 /** Why the gate held a call: its rate limiter had no token, or its circuit was open. */

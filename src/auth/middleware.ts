@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import type { TokenRole } from "../db/tenancy.schema";
+import type { TokenRole } from "../store/schema/tenancy.schema";
 import { ApiError } from "../http/errors";
 import { API_TOKEN_FORMAT, hashApiToken } from "./tokens";
 import { unknownTokens } from "./unknown-tokens";

@@ -1,4 +1,4 @@
-import type { BookingStatus } from "../db/bookings.schema";
+import type { BookingStatus } from "../store/schema/bookings.schema";
 import { coalesceRanges } from "./date-ranges";
 import { nightsOf, stayRange, type DateRange, type IsoDate } from "./dates";
 

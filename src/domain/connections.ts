@@ -1,4 +1,4 @@
-import type { Platform } from "../db/channels.schema";
+import type { Platform } from "../store/schema/channels.schema";
 
 export interface ConnectionRow {
   id: string;

@@ -1,4 +1,4 @@
-import { PLATFORMS } from "../db/channels.schema";
+import { PLATFORMS } from "../store/schema/channels.schema";
 import { errorMessage, log } from "../lib/log";
 import { SYNC_STATUSES, type SyncState } from "./sync-log-state";
 

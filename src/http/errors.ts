@@ -67,11 +67,3 @@ export function errorResponse(c: Context, err: Error): Response {
   log("error", "http.unhandled", { path: c.req.path, error: err.message, stack: err.stack });
   return c.json({ error: { code: "internal_error", message: "internal error" } }, 500);
 }
-
-/** A D1 unique-index violation (the error text is SQLite's, sometimes wrapped in a cause). */
-export function isUniqueViolation(err: unknown): boolean {
-  const texts = [err, (err as { cause?: unknown } | null)?.cause].map((e) =>
-    e instanceof Error ? e.message : String(e),
-  );
-  return texts.some((t) => /UNIQUE constraint failed/i.test(t));
-}

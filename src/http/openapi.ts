@@ -2,6 +2,7 @@ import { OpenAPIHono, z, type Hook } from "@hono/zod-openapi";
 import type { AuthContext } from "../auth/middleware";
 import { ApiError, zodIssues } from "./errors";
 import { findUnstorableText } from "./storable-text";
+import { ID_FORMAT } from "../lib/ids";
 
 export type AppEnv = { Bindings: Env; Variables: { auth: AuthContext } };
 
@@ -82,7 +83,7 @@ export const WRITE_ERRORS = {
 export const BEARER = [{ Bearer: [] }];
 
 /** The id format of every resource (prop_…, con_…): checked in paths, bodies and queries. */
-export const ID_FORMAT = /^[a-z]{2,5}_[A-Za-z0-9_]{1,64}$/;
+export { ID_FORMAT };
 
 export const IdParam = z.object({
   id: z

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ApiError } from "./errors";
-import { base64urlToBytes, bytesToBase64url } from "../lib/encoding";
-import { ID_FORMAT } from "./openapi";
+import { decodeCursor, encodeCursor, type Cursor } from "../lib/cursor";
+import type { PageRequest } from "../store/page";
 
 /**
  * Keyset pagination shared by the list routes: `?limit=&cursor=`, newest first, ordered by
@@ -29,32 +29,23 @@ export const pageSchema = <T extends z.ZodTypeAny>(item: T) =>
       .openapi({ description: "Pass as ?cursor= for the next page; null on the last page" }),
   });
 
-interface Cursor {
-  ts: number;
-  id: string;
-}
-
-function encodeCursor(ts: number, id: string): string {
-  return bytesToBase64url(new TextEncoder().encode(`${ts}.${id}`));
-}
-
-/** The cursor a previous page handed out; anything else is a 400 naming `cursor`. */
-function decodeCursor(cursor: string | undefined): Cursor | null {
+/** `?cursor=` decoded, or a 400 naming `cursor` before any lookup. */
+function cursorOf(cursor: string | undefined): Cursor | null {
   if (cursor === undefined) return null;
-  let text = "";
-  try {
-    text = new TextDecoder().decode(base64urlToBytes(cursor));
-  } catch {
-    // fall through to the 400 below
-  }
-  const m = /^(\d{1,16})\.(.+)$/.exec(text);
-  if (!m?.[1] || !m[2] || !ID_FORMAT.test(m[2])) {
-    const message = "not a cursor from a previous page";
-    throw new ApiError(400, "validation_failed", `query is invalid: cursor: ${message}`, [
-      { path: "cursor", message },
-    ]);
-  }
-  return { ts: Number(m[1]), id: m[2] };
+  const after = decodeCursor(cursor);
+  if (after) return after;
+  const message = "not a cursor from a previous page";
+  throw new ApiError(400, "validation_failed", `query is invalid: cursor: ${message}`, [
+    { path: "cursor", message },
+  ]);
+}
+
+/** A list query as store/page.ts's listPage() takes it. */
+export function pageRequest(
+  q: { limit: number; cursor?: string | undefined },
+  order: "asc" | "desc" = "desc",
+): PageRequest {
+  return { limit: q.limit, after: cursorOf(q.cursor || undefined), order };
 }
 
 /**
@@ -69,7 +60,7 @@ export function afterCursor(
   idColumn = "id",
   order: "asc" | "desc" = "desc",
 ): { sql: string; binds: Array<string | number> } {
-  const after = decodeCursor(cursor);
+  const after = cursorOf(cursor);
   const op = order === "asc" ? ">" : "<";
   return after
     ? {
@@ -89,6 +80,6 @@ export function page<T extends { id: string }>(
   const last = data[data.length - 1];
   return {
     data,
-    next_cursor: rows.length > limit && last ? encodeCursor(tsOf(last), last.id) : null,
+    next_cursor: rows.length > limit && last ? encodeCursor({ ts: tsOf(last), id: last.id }) : null,
   };
 }

@@ -1,4 +1,4 @@
-import { PLATFORMS } from "../db/channels.schema";
+import { PLATFORMS } from "../store/schema/channels.schema";
 
 /**
  * Per-isolate counters, served as Prometheus text at /metrics. Workers isolates are many and

@@ -1,4 +1,4 @@
-import type { MAPPING_TYPES } from "../db/channels.schema";
+import type { MAPPING_TYPES } from "../store/schema/channels.schema";
 import type { Platform } from "./ids";
 import type { IsoDate } from "../domain/dates";
 

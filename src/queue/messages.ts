@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PLATFORMS } from "../db/channels.schema";
+import { PLATFORMS } from "../store/schema/channels.schema";
 
 const platform = z.enum(PLATFORMS);
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);

@@ -1,4 +1,4 @@
-import type { Platform } from "../db/channels.schema";
+import type { Platform } from "../store/schema/channels.schema";
 import { findConnection } from "../domain/connections";
 import { log } from "../lib/log";
 import { isPullPlatform } from "../platforms/registry";

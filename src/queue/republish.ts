@@ -1,4 +1,4 @@
-import type { Platform } from "../db/channels.schema";
+import type { Platform } from "../store/schema/channels.schema";
 import { bytesToBase64 } from "../lib/encoding";
 import type { InboundMessage, PullMessage, WebhookMessage } from "./messages";
 

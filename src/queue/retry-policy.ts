@@ -5,7 +5,7 @@ import {
   type BackoffPolicy,
   type EngineConfig,
 } from "../config";
-import type { Platform } from "../db/channels.schema";
+import type { Platform } from "../store/schema/channels.schema";
 import { PlatformError } from "../platforms/types";
 
 export { DEFAULT_BACKOFF, type BackoffPolicy };

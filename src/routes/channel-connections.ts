@@ -6,8 +6,8 @@ import {
   PLATFORMS,
   SYNC_DIRECTIONS,
   type Platform,
-} from "../db/channels.schema";
-import { SYNC_STATUSES } from "../db/events.schema";
+} from "../store/schema/channels.schema";
+import { SYNC_STATUSES } from "../store/schema/events.schema";
 import { engineConfig } from "../config";
 import {
   gateSettingsFor,
@@ -16,7 +16,8 @@ import {
   type GateSettingsInput,
 } from "../domain/gate-settings";
 import { ID_NOUNS } from "../domain/external-id-rules";
-import { ApiError, isUniqueViolation } from "../http/errors";
+import { ApiError } from "../http/errors";
+import { isUniqueViolation } from "../store/errors";
 import {
   AUTH_ERRORS,
   BEARER,

@@ -8,7 +8,7 @@ import {
   PLATFORMS,
   type MappingStatus,
   type Platform,
-} from "../db/channels.schema";
+} from "../store/schema/channels.schema";
 import { inboundBlockReason, type ConnectionRow } from "../domain/connections";
 import {
   checkExternalId,
@@ -17,7 +17,8 @@ import {
   PLATFORM_NAMES,
   type MappingType,
 } from "../domain/external-id-rules";
-import { ApiError, isUniqueViolation } from "../http/errors";
+import { ApiError } from "../http/errors";
+import { isUniqueViolation } from "../store/errors";
 import {
   AUTH_ERRORS,
   BEARER,

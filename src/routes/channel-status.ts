@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { gateFor } from "../../durable-objects/channel-gate/client";
 import { requireTenantAuth } from "../auth/middleware";
-import { CONNECTION_STATUSES, PLATFORMS, type Platform } from "../db/channels.schema";
+import { CONNECTION_STATUSES, PLATFORMS, type Platform } from "../store/schema/channels.schema";
 import { supportsMappingType } from "../domain/external-id-rules";
 import { ApiError } from "../http/errors";
 import { pullStates } from "../store/pulls";

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdmin, requireTenantAuth } from "../auth/middleware";
-import { PLATFORMS, type Platform } from "../db/channels.schema";
-import { EVENT_STATUSES, type EventStatus } from "../db/events.schema";
+import { PLATFORMS, type Platform } from "../store/schema/channels.schema";
+import { EVENT_STATUSES, type EventStatus } from "../store/schema/events.schema";
 import { aliasNote, PLATFORM_IDS, PLATFORM_INPUTS, platformOf } from "../platforms/ids";
 import { ApiError } from "../http/errors";
 import {

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireTenantAuth } from "../auth/middleware";
-import { PLATFORMS } from "../db/channels.schema";
+import { PLATFORMS } from "../store/schema/channels.schema";
 import { syncMetrics } from "../domain/metrics";
 import { SYNC_STATUSES } from "../domain/sync-log-state";
 import { ApiError } from "../http/errors";

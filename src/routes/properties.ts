@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdmin, requireTenantAuth } from "../auth/middleware";
-import { ApiError, isUniqueViolation } from "../http/errors";
+import { ApiError } from "../http/errors";
+import { isUniqueViolation } from "../store/errors";
 import {
   AUTH_ERRORS,
   BEARER,

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdmin, requireTenantAuth } from "../auth/middleware";
 import { gateFor, type GateStatus } from "../../durable-objects/channel-gate/client";
-import { SYNC_STATUSES } from "../db/events.schema";
+import { SYNC_STATUSES } from "../store/schema/events.schema";
 import { ApiError } from "../http/errors";
 import {
   AUTH_ERRORS,

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdmin, requireOperator, requireTenantAuth } from "../auth/middleware";
 import { generateApiToken, hashApiToken, tokenPrefix } from "../auth/tokens";
-import { TOKEN_ROLES } from "../db/tenancy.schema";
+import { TOKEN_ROLES } from "../store/schema/tenancy.schema";
 import { ApiError } from "../http/errors";
 import {
   AUTH_ERRORS,

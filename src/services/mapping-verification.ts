@@ -1,5 +1,5 @@
 import { gateFor } from "../../durable-objects/channel-gate/client";
-import type { Platform } from "../db/channels.schema";
+import type { Platform } from "../store/schema/channels.schema";
 import { ID_NOUNS, PLATFORM_NAMES, type MappingType } from "../domain/external-id-rules";
 import { errorMessage } from "../lib/log";
 import { getAdapter } from "../platforms/registry";

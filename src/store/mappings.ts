@@ -1,4 +1,4 @@
-import type { MappingStatus, Platform } from "../db/channels.schema";
+import type { MappingStatus, Platform } from "./schema/channels.schema";
 import { externalScope, type MappingType } from "../domain/external-id-rules";
 
 /**

@@ -1,4 +1,4 @@
-import type { Platform } from "../db/channels.schema";
+import type { Platform } from "./schema/channels.schema";
 
 /**
  * connection_pulls: one row per pulled connection, updated in place (see its schema). The cron

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { PLATFORMS } from "../../src/db/channels.schema";
+import { PLATFORMS } from "../../src/store/schema/channels.schema";
 import { WEBHOOK_REJECTIONS } from "../../src/lib/metrics";
 import { SELF_FETCH } from "../support/fixtures";
 

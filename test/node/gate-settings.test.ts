@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PLATFORMS, type Platform } from "../../src/db/channels.schema";
+import { PLATFORMS, type Platform } from "../../src/store/schema/channels.schema";
 import { DEFAULT_BREAKER } from "../../src/domain/circuit-breaker";
 import {
   DEFAULT_COALESCE,

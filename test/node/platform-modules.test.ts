@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { PLATFORMS } from "../../src/db/channels.schema";
-import { BOOKING_SOURCES } from "../../src/db/bookings.schema";
+import { PLATFORMS } from "../../src/store/schema/channels.schema";
+import { BOOKING_SOURCES } from "../../src/store/schema/bookings.schema";
 import { pullPlatformsDue } from "../../src/jobs/cron";
 import { PLATFORM_INPUTS, platformOf } from "../../src/platforms/ids";
 import {

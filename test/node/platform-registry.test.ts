@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PLATFORMS } from "../../src/db/channels.schema";
+import { PLATFORMS } from "../../src/store/schema/channels.schema";
 import { adapterFor, getAdapter, platformConfig } from "../../src/platforms/registry";
 
 const ENV = {

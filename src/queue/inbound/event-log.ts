@@ -6,7 +6,7 @@ import {
   syncTransitionStatement,
   type SyncState,
 } from "../../domain/sync-log-state";
-import type { Platform } from "../../db/channels.schema";
+import type { Platform } from "../../store/schema/channels.schema";
 import { base64ToBytes } from "../../lib/encoding";
 import { newId } from "../../lib/ids";
 import { errorMessage } from "../../lib/log";

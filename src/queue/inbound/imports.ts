@@ -1,4 +1,4 @@
-import type { Platform } from "../../db/channels.schema";
+import type { Platform } from "../../store/schema/channels.schema";
 import { alertStatement } from "../../domain/alerts";
 import {
   CrossTenantBookingError,

@@ -1,5 +1,5 @@
 import { gateFor, unwrapGate } from "../../../durable-objects/channel-gate/client";
-import type { Platform } from "../../db/channels.schema";
+import type { Platform } from "../../store/schema/channels.schema";
 import { raiseAlert } from "../../domain/alerts";
 import {
   findConnectionByExternalProperty,

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { PLATFORM_IDS, type Platform } from "../platforms/ids";
+import { PLATFORM_IDS, type Platform } from "../../platforms/ids";
 import { properties, tenants } from "./tenancy.schema";
 
 /** The platform ids, owned by src/platforms/ (each platform's folder names its own). */

@@ -8,7 +8,7 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
-import { PLATFORM_IDS } from "../platforms/ids";
+import { PLATFORM_IDS } from "../../platforms/ids";
 import { channelConnections } from "./channels.schema";
 import { properties, roomTypes, tenants } from "./tenancy.schema";
 
