@@ -1,4 +1,4 @@
-import type { BookingStatus } from "../store/schema/bookings.schema";
+import type { BookingStatus } from "./vocabulary";
 import { coalesceRanges } from "./date-ranges";
 import { nightsOf, stayRange, type DateRange, type IsoDate } from "./dates";
 

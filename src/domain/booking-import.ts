@@ -1,4 +1,4 @@
-import type { Platform } from "../store/schema/channels.schema";
+import type { Platform } from "../platforms/ids";
 import { newId } from "../lib/ids";
 import type { ChannelBooking } from "../platforms/types";
 import { alertStatement } from "./alerts";

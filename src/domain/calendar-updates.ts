@@ -1,3 +1,4 @@
+import type { NightAspect } from "./vocabulary";
 import { newId } from "../lib/ids";
 import { datesToRanges } from "./date-ranges";
 import { addDays, localToday, type DateRange, type IsoDate } from "./dates";
@@ -9,7 +10,7 @@ import { addDays, localToday, type DateRange, type IsoDate } from "./dates";
  */
 
 /** What an outbox row says changed (the outbox table's `aspect`). */
-export type CalendarAspect = "availability" | "price";
+export type CalendarAspect = NightAspect;
 
 /** The room type being updated, with what the plan needs of it and its property. */
 export interface CalendarRoomType {

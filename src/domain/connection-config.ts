@@ -1,4 +1,4 @@
-import type { Platform } from "../store/schema/channels.schema";
+import type { Platform } from "../platforms/ids";
 import { decryptCredentials } from "../lib/credentials-crypto";
 import { PLATFORM_NAMES } from "./external-id-rules";
 import { platformConfig, usesHostAccounts, type PlatformConfig } from "../platforms/registry";

@@ -1,4 +1,4 @@
-import type { Platform } from "../store/schema/channels.schema";
+import type { Platform } from "../platforms/ids";
 
 export interface ConnectionRow {
   id: string;

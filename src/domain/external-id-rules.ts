@@ -1,4 +1,4 @@
-import type { Platform } from "../store/schema/channels.schema";
+import type { Platform } from "../platforms/ids";
 import type { ExternalIdRule, MappingType } from "../platforms/contract";
 import { PLATFORM_MODULES } from "../platforms/registry";
 

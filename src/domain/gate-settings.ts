@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Platform } from "../store/schema/channels.schema";
+import type { Platform } from "../platforms/ids";
 import type { PublishedRateLimit } from "../platforms/contract";
 import { PLATFORM_MODULES } from "../platforms/registry";
 import { DEFAULT_BREAKER, type BreakerConfig } from "./circuit-breaker";

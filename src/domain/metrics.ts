@@ -1,4 +1,4 @@
-import { PLATFORMS } from "../store/schema/channels.schema";
+import { PLATFORM_IDS as PLATFORMS } from "../platforms/ids";
 import { errorMessage, log } from "../lib/log";
 import { SYNC_STATUSES, type SyncState } from "./sync-log-state";
 

@@ -1,4 +1,4 @@
-import { SYNC_STATUSES } from "../store/schema/events.schema";
+import { SYNC_STATUSES } from "./vocabulary";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 

@@ -1,4 +1,4 @@
-import { PLATFORMS } from "../store/schema/channels.schema";
+import { PLATFORM_IDS as PLATFORMS } from "../platforms/ids";
 
 /**
  * Per-isolate counters, served as Prometheus text at /metrics. Workers isolates are many and

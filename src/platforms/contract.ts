@@ -1,4 +1,4 @@
-import type { MAPPING_TYPES } from "../store/schema/channels.schema";
+import type { MappingType, NightAspect } from "../domain/vocabulary";
 import type { Platform } from "./ids";
 import type { IsoDate } from "../domain/dates";
 
@@ -112,7 +112,7 @@ export interface PulledBookings {
   acknowledgement?: unknown;
 }
 
-export type NightAspect = "availability" | "price";
+export type { NightAspect };
 
 /** One platform request of a push, planned before anything is sent. */
 export interface PlannedCall {
@@ -246,7 +246,7 @@ export class PlatformError extends Error {
 // ---------------------------------------------------------------------------------------------
 // The module: what one platform folder declares (its index.ts), read through registry.ts
 
-export type MappingType = (typeof MAPPING_TYPES)[number];
+export type { MappingType };
 
 /** The format of one kind of platform id (src/domain/external-id-rules.ts checks against it). */
 export interface ExternalIdRule {

@@ -44,8 +44,8 @@ export type PullMessage = z.infer<typeof pullMessage>;
 export type InboundMessage = z.infer<typeof inboundMessage>;
 
 /** "These nights of this room type changed": fan out to every other connection's ChannelGate. */
-export const NIGHT_ASPECTS = ["availability", "price"] as const;
-export type NightAspect = (typeof NIGHT_ASPECTS)[number];
+import { NIGHT_ASPECTS, type NightAspect } from "../domain/vocabulary";
+export { NIGHT_ASPECTS, type NightAspect };
 const nightAspect = z.enum(NIGHT_ASPECTS);
 
 export const nightsChangedMessage = z.object({

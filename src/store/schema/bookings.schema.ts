@@ -9,19 +9,14 @@ import {
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
 import { PLATFORM_IDS } from "../../platforms/ids";
+import { BOOKING_STATUSES, type BookingStatus } from "../../domain/vocabulary";
 import { channelConnections } from "./channels.schema";
 import { properties, roomTypes, tenants } from "./tenancy.schema";
 
 /** Where a booking came from: made directly in the PMS, or on one of the platforms. */
 export const BOOKING_SOURCES = ["direct", ...PLATFORM_IDS] as const;
 
-/**
- * confirmed: holds its nights. cancelled: holds none. conflict: the channel sold nights that were
- * already taken; stored with an alert, holds none, needs a person. unmapped: the channel's room is
- * not mapped to a room type yet; holds none until a mapping exists and it is imported again.
- */
-export const BOOKING_STATUSES = ["confirmed", "cancelled", "conflict", "unmapped"] as const;
-export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+export { BOOKING_STATUSES, type BookingStatus };
 
 export const bookings = sqliteTable(
   "bookings",

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { PLATFORM_IDS, type Platform } from "../../platforms/ids";
+import { MAPPING_TYPES } from "../../domain/vocabulary";
 import { properties, tenants } from "./tenancy.schema";
 
 /** The platform ids, owned by src/platforms/ (each platform's folder names its own). */
@@ -62,7 +63,7 @@ export const channelConnections = sqliteTable(
   ],
 );
 
-export const MAPPING_TYPES = ["property", "room_type", "rate_plan"] as const;
+export { MAPPING_TYPES };
 
 /**
  * confirmed: the platform said, with the connection's own credentials, that it knows the id and

@@ -1,5 +1,6 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { PLATFORMS } from "./channels.schema";
+import { SYNC_STATUSES } from "../../domain/vocabulary";
 
 /** unmapped: kept until a mapping for its listing/room exists, then replayed. */
 export const EVENT_STATUSES = [
@@ -82,14 +83,7 @@ export const webhookLog = sqliteTable(
   ],
 );
 
-export const SYNC_STATUSES = [
-  "triggered",
-  "running",
-  "success",
-  "failed",
-  "retrying",
-  "deadlettered",
-] as const;
+export { SYNC_STATUSES };
 
 export const syncLogs = sqliteTable(
   "sync_logs",
