@@ -24,7 +24,8 @@ const BOUNDARIES = [
   {
     target: "src/domain",
     from: "src",
-    except: ["./domain"],
+    // The platform ids are words, not code: a leaf list of constants (src/platforms/ids.ts).
+    except: ["./domain", "./platforms/ids.ts"],
     message: "domain/ is arithmetic on values: it imports only domain/ (STYLE.md rule 2).",
   },
   {
@@ -78,16 +79,6 @@ const EXCEPTIONS = [
     ],
     rules: [BOUNDARY],
     reason: "queries D1 (ids, logs, schema): its SQL moves to store/, issue 11 item 2",
-  },
-  {
-    files: ["src/domain/booking-decision.ts"],
-    rules: [BOUNDARY],
-    reason: "takes BookingStatus from the Drizzle schema: one home for the union, issue 11 item 2",
-  },
-  {
-    files: ["src/domain/external-id-rules.ts", "src/domain/gate-settings.ts"],
-    rules: [BOUNDARY],
-    reason: "reads the platform registry: callers pass the rules in, issue 11 item 1",
   },
   {
     files: ["src/domain/booking-import.ts", "src/domain/metrics.ts"],

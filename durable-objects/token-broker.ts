@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { tokenKeyOf, type TokenKey } from "../src/platforms/token-cache";
+import { tokenKeyOf, type TokenKey } from "../src/platforms/kit/token-cache";
 import { TokenKeeper, type MintOutcome, type MintRequest, type TokenAnswer } from "./token-keeper";
 
 /**
@@ -18,7 +18,7 @@ const BINDING_TENANT = "token-broker";
  *
  * The broker never holds credentials and never calls the platform itself: the gate asking for a
  * token hands in its mint, which runs back in that gate, through its limiter and breaker
- * (gate-token-store.ts says why). What the broker decides is whether a mint happens at all.
+ * (channel-gate/tokens.ts says why). What the broker decides is whether a mint happens at all.
  */
 export class TokenBroker extends DurableObject<Env> {
   /** Injected clock: tests replace it. */

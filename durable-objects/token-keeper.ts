@@ -11,8 +11,8 @@ import {
   tokenKeyOf,
   type TokenGrant,
   type TokenKey,
-} from "../src/platforms/token-cache";
-import { PlatformError, type PlatformErrorKind } from "../src/platforms/types";
+} from "../src/platforms/kit/token-cache";
+import { PlatformError, type PlatformErrorKind } from "../src/platforms/contract";
 
 /**
  * Longest one mint may keep its waiters (a gate's call waits at most 2 s for its limiter, and its

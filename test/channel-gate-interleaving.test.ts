@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ChannelGate } from "../durable-objects/channel-gate";
-import type { NightAspect } from "../src/platforms/types";
+import type { NightAspect } from "../src/platforms/contract";
 import { interleavedD1 } from "./support/interleave";
 import { addDaysUtc, seedPortfolio, setGateSettings, type Portfolio } from "./support/fixtures";
 

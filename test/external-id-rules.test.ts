@@ -12,7 +12,7 @@ import {
   PLATFORM_NAMES,
   supportsMappingType,
   type MappingType,
-} from "../src/domain/external-id-rules";
+} from "../src/platforms/external-ids";
 
 const digitString = (min: number, max: number) =>
   fc.string({ unit: fc.constantFrom(..."0123456789"), minLength: min, maxLength: max });

@@ -2,11 +2,8 @@ import { engineConfig } from "../../src/config";
 import { raiseAlert } from "../../src/domain/alerts";
 import type { connectionConfig } from "../../src/domain/connection-config";
 import { findConnectionWithTimeZone, type ConnectionRow } from "../../src/domain/connections";
-import {
-  gateSettingsFor,
-  type CoalesceConfig,
-  type GateSettings,
-} from "../../src/domain/gate-settings";
+import type { CoalesceConfig, GateSettings } from "../../src/domain/gate-settings";
+import { gateSettingsFor } from "../../src/services/gate-settings";
 import { errorMessage, log } from "../../src/lib/log";
 import { PlatformError } from "../../src/platforms/contract";
 import type { GateStorage } from "./storage";

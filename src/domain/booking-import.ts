@@ -1,6 +1,6 @@
 import type { Platform } from "../platforms/ids";
 import { newId } from "../lib/ids";
-import type { ChannelBooking } from "../platforms/types";
+import type { ChannelBooking } from "../platforms/contract";
 import { alertStatement } from "./alerts";
 import {
   affectedRanges,

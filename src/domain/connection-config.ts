@@ -1,8 +1,8 @@
 import type { Platform } from "../platforms/ids";
 import { decryptCredentials } from "../lib/credentials-crypto";
-import { PLATFORM_NAMES } from "./external-id-rules";
+import { PLATFORM_NAMES } from "../platforms/external-ids";
 import { platformConfig, usesHostAccounts, type PlatformConfig } from "../platforms/registry";
-import { PlatformError } from "../platforms/types";
+import { PlatformError } from "../platforms/contract";
 
 /**
  * A connection of a host-account platform (Airbnb, Beds24) that has no credentials of its own and

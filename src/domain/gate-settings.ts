@@ -1,7 +1,4 @@
 import { z } from "zod";
-import type { Platform } from "../platforms/ids";
-import type { PublishedRateLimit } from "../platforms/contract";
-import { PLATFORM_MODULES } from "../platforms/registry";
 import { DEFAULT_BREAKER, type BreakerConfig } from "./circuit-breaker";
 import type { RateLimit } from "./rate-limiter";
 
@@ -11,15 +8,8 @@ import type { RateLimit } from "./rate-limiter";
  * overridable per connection (channel_connections.gate_settings, set through the connections API).
  */
 
-/**
- * Published limits: calls per rolling window (Beds24: credits per rolling 5 minutes), as each
- * platform's module declares them (src/platforms/<platform>/index.ts).
- */
-export const PLATFORM_RATE_LIMITS: Readonly<Record<Platform, PublishedRateLimit>> =
-  Object.fromEntries(PLATFORM_MODULES.map((m) => [m.id, m.rateLimit])) as Record<
-    Platform,
-    PublishedRateLimit
-  >;
+/** A platform's published limit: calls per rolling window (Beds24: credits per 5 minutes). */
+export type PublishedLimit = Pick<RateLimit, "capacity" | "windowMs">;
 
 /** Share of the limit pushes leave for inbound calls (a new booking is fetched first). */
 export const DEFAULT_RESERVE = 0.1;
@@ -70,9 +60,12 @@ export const gateSettingsSchema = z
   .strict();
 export type GateSettingsInput = z.infer<typeof gateSettingsSchema>;
 
-/** Defaults for the platform with the connection's overrides on top. Bad stored JSON is ignored. */
-export function gateSettingsFor(
-  platform: Platform,
+/**
+ * The platform's published limit and the engine's defaults with the connection's overrides on
+ * top. Bad stored JSON is ignored. (services/gate-settings.ts looks the limit up by platform.)
+ */
+export function gateSettingsOf(
+  base: PublishedLimit,
   stored: string | null | undefined,
   defaults: CoalesceConfig = DEFAULT_COALESCE,
 ): GateSettings {
@@ -85,7 +78,6 @@ export function gateSettingsFor(
       // Only the API writes this column, and it validates; a hand-edited row falls back to defaults.
     }
   }
-  const base = PLATFORM_RATE_LIMITS[platform];
   const coalesce = {
     quietMs: own.coalesce?.quiet_ms ?? defaults.quietMs,
     maxDelayMs: own.coalesce?.max_delay_ms ?? defaults.maxDelayMs,

@@ -1,6 +1,6 @@
 import { gateFor } from "../../durable-objects/channel-gate/client";
 import { alertStatement } from "../domain/alerts";
-import { ID_NOUNS, PLATFORM_NAMES } from "../domain/external-id-rules";
+import { ID_NOUNS, PLATFORM_NAMES } from "../platforms/external-ids";
 import { errorMessage, log } from "../lib/log";
 import { replayUnmappedFor } from "../queue/replay-unmapped";
 import { verifyWithPlatform, type Verification } from "../services/mapping-verification";

@@ -1,6 +1,6 @@
-import type { Platform } from "../platforms/ids";
-import type { ExternalIdRule, MappingType } from "../platforms/contract";
-import { PLATFORM_MODULES } from "../platforms/registry";
+import type { Platform } from "./ids";
+import type { ExternalIdRule, MappingType } from "./contract";
+import { PLATFORM_MODULES } from "./registry";
 
 export {
   isDigits,
@@ -9,7 +9,7 @@ export {
   isPriceSlot,
   isUuid,
   MAX_FEED_URL_LENGTH,
-} from "../platforms/kit/id-rules";
+} from "./kit/id-rules";
 export type { ExternalIdRule, MappingType };
 
 /**

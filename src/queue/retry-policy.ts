@@ -6,7 +6,7 @@ import {
   type EngineConfig,
 } from "../config";
 import type { Platform } from "../store/schema/channels.schema";
-import { PlatformError } from "../platforms/types";
+import { PlatformError } from "../platforms/contract";
 
 export { DEFAULT_BACKOFF, type BackoffPolicy };
 

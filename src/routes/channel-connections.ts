@@ -9,13 +9,13 @@ import {
 } from "../store/schema/channels.schema";
 import { SYNC_STATUSES } from "../store/schema/events.schema";
 import { engineConfig } from "../config";
+import { gateSettingsFor } from "../services/gate-settings";
 import {
-  gateSettingsFor,
   gateSettingsSchema,
   type CoalesceConfig,
   type GateSettingsInput,
 } from "../domain/gate-settings";
-import { ID_NOUNS } from "../domain/external-id-rules";
+import { ID_NOUNS } from "../platforms/external-ids";
 import { ApiError } from "../http/errors";
 import { isUniqueViolation } from "../store/errors";
 import {

@@ -16,7 +16,7 @@ import {
   ID_NOUNS,
   PLATFORM_NAMES,
   type MappingType,
-} from "../domain/external-id-rules";
+} from "../platforms/external-ids";
 import { ApiError } from "../http/errors";
 import { isUniqueViolation } from "../store/errors";
 import {

@@ -3,7 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { gateFor } from "../../durable-objects/channel-gate/client";
 import { requireTenantAuth } from "../auth/middleware";
 import { CONNECTION_STATUSES, PLATFORMS, type Platform } from "../store/schema/channels.schema";
-import { supportsMappingType } from "../domain/external-id-rules";
+import { supportsMappingType } from "../platforms/external-ids";
 import { ApiError } from "../http/errors";
 import { pullStates } from "../store/pulls";
 import { NIGHT_ASPECTS } from "../queue/messages";

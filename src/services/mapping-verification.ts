@@ -1,9 +1,9 @@
 import { gateFor } from "../../durable-objects/channel-gate/client";
 import type { Platform } from "../store/schema/channels.schema";
-import { ID_NOUNS, PLATFORM_NAMES, type MappingType } from "../domain/external-id-rules";
+import { ID_NOUNS, PLATFORM_NAMES, type MappingType } from "../platforms/external-ids";
 import { errorMessage } from "../lib/log";
 import { getAdapter } from "../platforms/registry";
-import type { GateResult, MappingVerdict } from "../platforms/types";
+import type { GateResult, MappingVerdict } from "../platforms/contract";
 
 /**
  * Whether a platform id may be mapped on a connection, asked of the platform itself through the

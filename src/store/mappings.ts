@@ -1,5 +1,5 @@
 import type { MappingStatus, Platform } from "./schema/channels.schema";
-import { externalScope, type MappingType } from "../domain/external-id-rules";
+import { externalScope, type MappingType } from "../platforms/external-ids";
 
 /**
  * Channel mapping writes that carry the platform's verdict, and the verify-mappings job's queue.

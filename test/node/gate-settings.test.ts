@@ -5,15 +5,17 @@ import { DEFAULT_BREAKER } from "../../src/domain/circuit-breaker";
 import {
   DEFAULT_COALESCE,
   DEFAULT_RESERVE,
-  PLATFORM_RATE_LIMITS,
   flushDueAt,
-  gateSettingsFor,
   gateSettingsSchema,
   type GateSettingsInput,
 } from "../../src/domain/gate-settings";
+import { PLATFORM_RATE_LIMITS, gateSettingsFor } from "../../src/services/gate-settings";
 import { EMPTY_LIMITER, waitMs, type RateLimit } from "../../src/domain/rate-limiter";
 
-/** Per-connection gate settings and the coalescing deadline (src/domain/gate-settings.ts). */
+/**
+ * Per-connection gate settings and the coalescing deadline (src/domain/gate-settings.ts, with the
+ * platform limits looked up in src/services/gate-settings.ts).
+ */
 
 const RUNS = { numRuns: 200 };
 

@@ -14,7 +14,7 @@ export type { TokenGrant, TokenKey, TokenSource, TokenStore };
 
 /**
  * Access tokens. `TokenStore` is where they live. In a ChannelGate (durable-objects/
- * gate-token-store.ts) a connection with credentials of its own keeps its tokens encrypted in the
+ * channel-gate/tokens.ts) a connection with credentials of its own keeps its tokens encrypted in the
  * gate's storage, and a token of an account several connections share (`isSharedToken`) lives in
  * that account's TokenBroker (durable-objects/token-broker.ts), so they spend one mint budget.
  * Outside a gate (node tests, tools) the memory store below keeps them per token key in the isolate.

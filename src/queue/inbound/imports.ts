@@ -9,7 +9,7 @@ import {
 import type { ConnectionRow } from "../../domain/connections";
 import type { D1Meter } from "../../lib/d1-meter";
 import { newId } from "../../lib/ids";
-import type { ChannelBooking } from "../../platforms/types";
+import type { ChannelBooking } from "../../platforms/contract";
 import { PermanentError } from "../retry-policy";
 
 /**

@@ -7,7 +7,7 @@ import { insertSyncLogStatement, syncTransitionStatement } from "../../domain/sy
 import type { D1Meter } from "../../lib/d1-meter";
 import { newId } from "../../lib/ids";
 import { errorMessage, log } from "../../lib/log";
-import type { GateResult, PulledThroughGate } from "../../platforms/types";
+import type { GateResult, PulledThroughGate } from "../../platforms/contract";
 import { PULL_LEASE_MS, reportPull } from "../../store/pulls";
 import type { PullMessage } from "../messages";
 import { deleteRelayed, relayOutboxFor } from "../outbox";

@@ -11,7 +11,7 @@ import { base64ToBytes } from "../../lib/encoding";
 import type { D1Meter } from "../../lib/d1-meter";
 import { log } from "../../lib/log";
 import { adapterFor, isPullPlatform } from "../../platforms/registry";
-import type { GateResult, PulledThroughGate, WebhookHint } from "../../platforms/types";
+import type { GateResult, PulledThroughGate, WebhookHint } from "../../platforms/contract";
 import type { PullMessage, WebhookMessage } from "../messages";
 import { deleteRelayed, relayOutboxFor } from "../outbox";
 import {
