@@ -6,14 +6,14 @@ import { PLATFORM_ALIASES, PLATFORM_IDS } from "../../src/platforms/ids";
 
 /**
  * One platform, one folder (STYLE.md rule 1): a platform id or alias written as a string literal
- * may appear only in its own folders, src/platforms/<folder>/ and sandbox/src/<folder>/ (the
- * folder is the id with "-" for "_": booking_com → booking-com). Everything else asks the
- * registry. Scanned: src/ and durable-objects/. Tests may name platforms. scripts/ is not
- * scanned yet: the bench is being restructured into one descriptor per platform (issue 11 item
- * 7), and joins the scan once that lands.
+ * may appear only in its own folders — src/platforms/<folder>/, sandbox/src/<folder>/ and the
+ * bench's descriptor scripts/bench/platforms/<folder>.mjs (the folder is the id with "-" for "_":
+ * booking_com → booking-com). Everything else asks the registry (or, in the bench, the
+ * descriptors). Scanned: src/, durable-objects/, sandbox/src/ and scripts/. Tests, and the demo's
+ * seed data (scripts/demo-seed.sql), may name platforms.
  */
 
-const ROOTS = ["src", "durable-objects"];
+const ROOTS = ["src", "durable-objects", "sandbox/src", "scripts"];
 const NAMES: ReadonlyMap<string, string> = new Map([
   ...PLATFORM_IDS.map((id) => [id, id] as const),
   // An alias belongs to its platform's folder.
@@ -51,6 +51,13 @@ export function stringLiterals(file: string, text: string): Array<{ value: strin
   return found;
 }
 
+/** Where a platform may be named: its adapter, its simulator, its bench descriptor. */
+const ownFolders = (folder: string) => [
+  `src/platforms/${folder}/`,
+  `sandbox/src/${folder}/`,
+  `scripts/bench/platforms/${folder}.mjs`,
+];
+
 /** Where a file names a platform outside that platform's folder: "path:line "id"". */
 export function misplacedPlatformNames(file: string, text: string): string[] {
   const path = relative(process.cwd(), file).split(sep).join("/");
@@ -60,7 +67,7 @@ export function misplacedPlatformNames(file: string, text: string): string[] {
       (name) => value === name || new RegExp(`'${name}'`).test(value),
     );
     return named
-      .filter((name) => !path.startsWith(`src/platforms/${folderOf(NAMES.get(name)!)}/`))
+      .filter((name) => !ownFolders(folderOf(NAMES.get(name)!)).some((own) => path.startsWith(own)))
       .map((name) => `${path}:${line} "${name}"`);
   });
 }
@@ -92,5 +99,14 @@ describe("architecture", () => {
     expect(
       misplacedPlatformNames("src/platforms/fewo-direkt/id.ts", `export const A = "vrbo";`),
     ).toEqual([]);
+    expect(misplacedPlatformNames("sandbox/src/beds24/x.ts", code)).toEqual([
+      `sandbox/src/beds24/x.ts:1 "airbnb"`,
+      `sandbox/src/beds24/x.ts:4 "vrbo"`,
+    ]);
+    expect(misplacedPlatformNames("scripts/bench/platforms/airbnb.mjs", code)).toEqual([
+      `scripts/bench/platforms/airbnb.mjs:2 "beds24"`,
+      `scripts/bench/platforms/airbnb.mjs:4 "vrbo"`,
+    ]);
+    expect(misplacedPlatformNames("scripts/bench/flood.mjs", code)).toHaveLength(3);
   });
 });
