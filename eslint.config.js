@@ -72,8 +72,6 @@ const EXCEPTIONS = [
       "src/domain/alerts.ts",
       "src/domain/booking-import.ts",
       "src/domain/calendar-updates.ts",
-      "src/domain/connection-config.ts",
-      "src/domain/connections.ts",
       "src/domain/metrics.ts",
       "src/domain/sync-log-state.ts",
     ],

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { connectionConfig } from "../src/domain/connection-config";
+import { connectionConfig } from "../src/services/connections";
 import { encryptCredentials } from "../src/lib/credentials-crypto";
 import { seedPortfolio } from "./support/fixtures";
 

@@ -1,4 +1,4 @@
-import { connectionConfig, MissingCredentialsError } from "../../src/domain/connection-config";
+import { connectionConfig, MissingCredentialsError } from "../../src/services/connections";
 import type { GateSettings } from "../../src/domain/gate-settings";
 import type { Priority } from "../../src/domain/rate-limiter";
 import { getAdapter } from "../../src/platforms/registry";

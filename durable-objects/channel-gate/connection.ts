@@ -1,7 +1,7 @@
 import { engineConfig } from "../../src/config";
 import { raiseAlert } from "../../src/domain/alerts";
-import type { connectionConfig } from "../../src/domain/connection-config";
-import { findConnectionWithTimeZone, type ConnectionRow } from "../../src/domain/connections";
+import type { connectionConfig } from "../../src/services/connections";
+import { findConnectionWithTimeZone, type ConnectionRow } from "../../src/store/connections";
 import type { CoalesceConfig, GateSettings } from "../../src/domain/gate-settings";
 import { gateSettingsFor } from "../../src/services/gate-settings";
 import { errorMessage, log } from "../../src/lib/log";

@@ -1,4 +1,4 @@
-import { MissingCredentialsError, connectionConfig } from "../../src/domain/connection-config";
+import { MissingCredentialsError, connectionConfig } from "../../src/services/connections";
 import { localToday } from "../../src/domain/dates";
 import type { GateSettings } from "../../src/domain/gate-settings";
 import { errorMessage, log } from "../../src/lib/log";

@@ -1,5 +1,5 @@
 import type { Platform } from "../store/schema/channels.schema";
-import { findConnection } from "../domain/connections";
+import { findConnection } from "../store/connections";
 import { log } from "../lib/log";
 import { isPullPlatform } from "../platforms/registry";
 import type { PullMessage, WebhookMessage } from "./messages";

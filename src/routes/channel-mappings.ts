@@ -9,7 +9,8 @@ import {
   type MappingStatus,
   type Platform,
 } from "../store/schema/channels.schema";
-import { inboundBlockReason, type ConnectionRow } from "../domain/connections";
+import { inboundBlockReason } from "../domain/connections";
+import type { ConnectionRow } from "../store/connections";
 import {
   checkExternalId,
   externalIdRulesMarkdown,

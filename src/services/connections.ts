@@ -1,4 +1,5 @@
 import type { Platform } from "../platforms/ids";
+import { connectionCiphertext } from "../store/connections";
 import { decryptCredentials } from "../lib/credentials-crypto";
 import { PLATFORM_NAMES } from "../platforms/external-ids";
 import { platformConfig, usesHostAccounts, type PlatformConfig } from "../platforms/registry";
@@ -42,12 +43,8 @@ export async function connectionConfig(
   connection: { id: string; tenantId: string; platform: Platform },
 ): Promise<PlatformConfig> {
   const base = platformConfig(env, connection.platform);
-  const row = await env.DB.prepare(
-    `SELECT credentials_ciphertext AS ciphertext FROM channel_connections WHERE id = ? AND tenant_id = ?`,
-  )
-    .bind(connection.id, connection.tenantId)
-    .first<{ ciphertext: string | null }>();
-  if (!row?.ciphertext) {
+  const ciphertext = await connectionCiphertext(env.DB, connection.tenantId, connection.id);
+  if (!ciphertext) {
     const borrows = usesHostAccounts(connection.platform);
     if (borrows && appCredentialsTenant(env) !== connection.tenantId) {
       throw new MissingCredentialsError(connection.platform, connection.id);
@@ -57,7 +54,7 @@ export async function connectionConfig(
   const own = await decryptCredentials(
     env,
     { tenantId: connection.tenantId, connectionId: connection.id },
-    row.ciphertext,
+    ciphertext,
   );
   return {
     ...base,

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { connectionConfig, MissingCredentialsError } from "../../src/domain/connection-config";
+import { connectionConfig, MissingCredentialsError } from "../../src/services/connections";
 import { verifyDueMappings } from "../../src/jobs/verify-mappings";
 import { seedBeds24, type Beds24Portfolio } from "../support/beds24";
 import {

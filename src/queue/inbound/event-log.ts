@@ -1,5 +1,5 @@
 import { writeSyncPoint } from "../../domain/metrics";
-import type { ConnectionRow } from "../../domain/connections";
+import type { ConnectionRow } from "../../store/connections";
 import {
   confirmSyncTransition,
   openSyncLogForEventStatement,

@@ -6,7 +6,7 @@ import {
   loadStoredBookings,
   type ImportResult,
 } from "../../domain/booking-import";
-import type { ConnectionRow } from "../../domain/connections";
+import type { ConnectionRow } from "../../store/connections";
 import type { D1Meter } from "../../lib/d1-meter";
 import { newId } from "../../lib/ids";
 import type { ChannelBooking } from "../../platforms/contract";

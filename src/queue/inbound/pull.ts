@@ -1,7 +1,8 @@
 import { gateFor, GateHeldError, unwrapGate } from "../../../durable-objects/channel-gate/client";
 import { engineConfig } from "../../config";
 import { raiseAlert } from "../../domain/alerts";
-import { findConnection, inboundBlockReason, type ConnectionRow } from "../../domain/connections";
+import { inboundBlockReason } from "../../domain/connections";
+import { findConnection, type ConnectionRow } from "../../store/connections";
 import { writeSyncPoint } from "../../domain/metrics";
 import { insertSyncLogStatement, syncTransitionStatement } from "../../domain/sync-log-state";
 import type { D1Meter } from "../../lib/d1-meter";

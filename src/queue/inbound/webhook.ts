@@ -1,12 +1,12 @@
 import { gateFor, unwrapGate } from "../../../durable-objects/channel-gate/client";
 import type { Platform } from "../../store/schema/channels.schema";
 import { raiseAlert } from "../../domain/alerts";
+import { inboundBlockReason } from "../../domain/connections";
 import {
   findConnectionByExternalProperty,
   findRoomMapping,
-  inboundBlockReason,
   type ConnectionRow,
-} from "../../domain/connections";
+} from "../../store/connections";
 import { base64ToBytes } from "../../lib/encoding";
 import type { D1Meter } from "../../lib/d1-meter";
 import { log } from "../../lib/log";
