@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireMetricsToken } from "./auth/middleware";
+import { requireMetricsToken } from "./http/auth";
 import { swaggerPage } from "./http/docs";
 import { ApiError, errorResponse } from "./http/errors";
 import { createRouter, ErrorSchema, ok } from "./http/openapi";

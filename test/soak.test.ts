@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { generateApiToken, hashApiToken } from "../src/auth/tokens";
+import { generateApiToken, hashApiToken } from "../src/http/tokens";
 import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
 import { defaultDeps, handleInboundBatch } from "../src/queue/inbound";
 import type { WebhookMessage } from "../src/queue/messages";

@@ -1,5 +1,5 @@
 import { OpenAPIHono, z, type Hook } from "@hono/zod-openapi";
-import type { AuthContext } from "../auth/middleware";
+import type { AuthContext } from "./auth";
 import { ApiError, zodIssues } from "./errors";
 import { findUnstorableText } from "./storable-text";
 import { ID_FORMAT } from "../lib/ids";

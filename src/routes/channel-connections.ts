@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { gateFor } from "../../durable-objects/channel-gate/client";
-import { requireAdmin, requireTenantAuth } from "../auth/middleware";
+import { requireAdmin, requireTenantAuth } from "../http/auth";
 import {
   CONNECTION_STATUSES,
   PLATFORMS,

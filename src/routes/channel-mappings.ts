@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { gateFor } from "../../durable-objects/channel-gate/client";
-import { requireAdmin, requireTenantAuth } from "../auth/middleware";
+import { requireAdmin, requireTenantAuth } from "../http/auth";
 import {
   MAPPING_STATUSES,
   MAPPING_TYPES,

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { gateFor } from "../../durable-objects/channel-gate/client";
-import { requireTenantAuth } from "../auth/middleware";
+import { requireTenantAuth } from "../http/auth";
 import { CONNECTION_STATUSES, PLATFORMS, type Platform } from "../store/schema/channels.schema";
 import { supportsMappingType } from "../platforms/external-ids";
 import { ApiError } from "../http/errors";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAdmin, requireTenantAuth } from "../auth/middleware";
+import { requireAdmin, requireTenantAuth } from "../http/auth";
 import { ApiError } from "../http/errors";
 import {
   AUTH_ERRORS,

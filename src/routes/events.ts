@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAdmin, requireTenantAuth } from "../auth/middleware";
+import { requireAdmin, requireTenantAuth } from "../http/auth";
 import { PLATFORMS, type Platform } from "../store/schema/channels.schema";
 import { EVENT_STATUSES, type EventStatus } from "../store/schema/events.schema";
 import { aliasNote, PLATFORM_IDS, PLATFORM_INPUTS, platformOf } from "../platforms/ids";

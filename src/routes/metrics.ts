@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireTenantAuth } from "../auth/middleware";
+import { requireTenantAuth } from "../http/auth";
 import { PLATFORMS } from "../store/schema/channels.schema";
 import { syncMetrics } from "../domain/metrics";
 import { SYNC_STATUSES } from "../domain/sync-log-state";

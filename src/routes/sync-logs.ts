@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAdmin, requireTenantAuth } from "../auth/middleware";
+import { requireAdmin, requireTenantAuth } from "../http/auth";
 import { gateFor, type GateStatus } from "../../durable-objects/channel-gate/client";
 import { SYNC_STATUSES } from "../store/schema/events.schema";
 import { ApiError } from "../http/errors";

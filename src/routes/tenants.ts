@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAdmin, requireOperator, requireTenantAuth } from "../auth/middleware";
-import { generateApiToken, hashApiToken, tokenPrefix } from "../auth/tokens";
+import { requireAdmin, requireOperator, requireTenantAuth } from "../http/auth";
+import { generateApiToken, hashApiToken, tokenPrefix } from "../http/tokens";
 import { TOKEN_ROLES } from "../store/schema/tenancy.schema";
 import { ApiError } from "../http/errors";
 import {

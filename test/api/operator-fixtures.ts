@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { generateApiToken, hashApiToken, tokenPrefix } from "../../src/auth/tokens";
+import { generateApiToken, hashApiToken, tokenPrefix } from "../../src/http/tokens";
 import { SELF_FETCH, uniqueDigits } from "../support/fixtures";
 
 /** Rows for the operator routes, written straight to D1 (the consumers' own tests cover how). */

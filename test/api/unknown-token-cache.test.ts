@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { hashApiToken } from "../../src/auth/tokens";
-import { unknownTokens } from "../../src/auth/unknown-tokens";
+import { hashApiToken } from "../../src/http/tokens";
+import { unknownTokens } from "../../src/http/unknown-tokens";
 import { SELF_FETCH, uniqueDigits } from "../support/fixtures";
 
 /** A well-formed API token nobody issued (`cm_` + 43 base64url characters). */

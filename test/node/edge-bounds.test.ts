@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ExpiringSet } from "../../src/auth/unknown-tokens";
+import { ExpiringSet } from "../../src/http/unknown-tokens";
 import { LogSampler } from "../../src/lib/log-sampler";
 import { count, labelValue, metricsText } from "../../src/lib/metrics";
 

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { TokenRole } from "../store/schema/tenancy.schema";
-import { ApiError } from "../http/errors";
+import { ApiError } from "./errors";
 import { API_TOKEN_FORMAT, hashApiToken } from "./tokens";
 import { unknownTokens } from "./unknown-tokens";
 
