@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { channelMappings } from "./api/channel-mappings/routes";
 import { requireMetricsToken } from "./http/auth";
 import { swaggerPage } from "./http/docs";
 import { ApiError, errorResponse } from "./http/errors";
 import { createRouter, ErrorSchema, ok } from "./http/openapi";
 import { metricsText } from "./lib/metrics";
 import { channelConnections } from "./routes/channel-connections";
-import { channelMappings } from "./routes/channel-mappings";
 import { channelStatus } from "./routes/channel-status";
 import { deadLetters } from "./routes/dead-letters";
 import { events } from "./routes/events";

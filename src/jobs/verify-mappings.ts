@@ -10,7 +10,7 @@ import {
   refuseMappingStatement,
   takeDueMappings,
   type DueMapping,
-} from "../store/mappings";
+} from "../store/mapping-queue";
 
 /**
  * Every minute: ask the platforms about mappings not confirmed yet — those kept pending while a

@@ -332,6 +332,10 @@ export interface PayloadProbe {
    * whichever connection claims it).
    */
   readonly routesBy: "property" | "room";
+  /** The payloads `read` knows, in words, for the API reference: "an X webhook {…} or …". */
+  readonly shapes: string;
+  /** A sample payload for the API reference, where the platform gives one. */
+  readonly example?: Record<string, unknown>;
 }
 
 /** Serving the engine's calendar as a feed (iCal export). Declared; nothing serves one yet. */

@@ -1,62 +1,176 @@
-import type { MappingStatus, Platform } from "./schema/channels.schema";
-import { externalScope, type MappingType } from "../platforms/external-ids";
+import { and, eq, isNull, ne, or, sql } from "drizzle-orm";
+import { DrizzleQueryError } from "drizzle-orm/errors";
+import { orm } from "./db";
+import { isUniqueViolation } from "./errors";
+import { listPage, type Page, type PageRequest } from "./page";
+import { channelConnections, channelMappings, type Platform } from "./schema/channels.schema";
+import type { MappingType } from "../domain/vocabulary";
+import { externalScope } from "../platforms/external-ids";
 
 /**
- * Channel mapping writes that carry the platform's verdict, and the verify-mappings job's queue.
- * Every statement names the tenant. `external_scope` is derived here, in one place, so the owner
- * index (one live mapping per platform id across all tenants) always sees the same key.
+ * channel_mappings: the API's reads and writes, and the mapping statements a connection's own
+ * writes batch (the payload tester's reads are in mapping-entities.ts, the verify-mappings job's
+ * queue in mapping-queue.ts). Every query names the tenant. `external_scope` is derived here, in
+ * one place, so the owner index (one live mapping per platform id across all tenants) always sees
+ * the same key.
  */
+
+const m = channelMappings;
+const c = channelConnections;
+
+export type MappingRow = typeof channelMappings.$inferSelect;
+
+/** A mapping as the API shows it: its row without the store's own columns, and its property. */
+export type MappingView = Omit<MappingRow, "tenantId" | "externalScope" | "nextVerifyAt"> & {
+  propertyId: string;
+};
+
+/** What a write of a live mapping sets. */
+export type MappingWrite = Omit<MappingView, "propertyId" | "deletedAt">;
 
 /** The platform is asked again this long after it could not be asked (unreachable, no adapter). */
 export const VERIFY_RETRY_MS = 60_000;
 
-export interface MappingWrite {
-  id: string;
-  connection_id: string;
-  platform: Platform;
-  mapping_type: MappingType;
-  internal_id: string;
-  external_id: string;
-  status: MappingStatus;
-  verified_at: number | null;
-  verification_error: string | null;
-  created_at: number;
-  updated_at: number;
+/** A pending mapping is due for the job; a confirmed one is not. */
+function nextVerifyAt(w: Pick<MappingWrite, "status" | "updatedAt">): number | null {
+  return w.status === "pending" ? w.updatedAt + VERIFY_RETRY_MS : null;
 }
 
-/** A pending mapping is due for the job; a confirmed one is not. */
-function nextVerifyAt(m: Pick<MappingWrite, "status" | "updated_at">): number | null {
-  return m.status === "pending" ? m.updated_at + VERIFY_RETRY_MS : null;
+/**
+ * A Drizzle-built statement for a caller's raw `batch()`: those batches also carry the ledger's
+ * raw statements (alertStatement), which Drizzle's own batch cannot take.
+ */
+export function d1Statement(
+  db: D1Database,
+  query: { toSQL(): { sql: string; params: unknown[] } },
+): D1PreparedStatement {
+  const { sql: text, params } = query.toSQL();
+  return db.prepare(text).bind(...params);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The API's reads
+
+const VIEW = {
+  id: m.id,
+  connectionId: m.connectionId,
+  propertyId: c.propertyId,
+  platform: m.platform,
+  mappingType: m.mappingType,
+  internalId: m.internalId,
+  externalId: m.externalId,
+  status: m.status,
+  verifiedAt: m.verifiedAt,
+  verificationError: m.verificationError,
+  createdAt: m.createdAt,
+  updatedAt: m.updatedAt,
+  deletedAt: m.deletedAt,
+};
+
+function selectViews(db: D1Database) {
+  return orm(db)
+    .select(VIEW)
+    .from(m)
+    .innerJoin(c, and(eq(c.id, m.connectionId), eq(c.tenantId, m.tenantId)));
+}
+
+/** The tenant's mapping, deleted ones too (with deletedAt); null for anyone else's. */
+export async function ownMapping(
+  db: D1Database,
+  tenantId: string,
+  id: string,
+): Promise<MappingView | null> {
+  const row = await selectViews(db)
+    .where(and(eq(m.id, id), eq(m.tenantId, tenantId)))
+    .get();
+  return row ?? null;
+}
+
+export interface MappingFilter {
+  connectionId?: string | undefined;
+  propertyId?: string | undefined;
+  platform?: Platform | undefined;
+  mappingType?: MappingType | undefined;
+  includeDeleted: boolean;
+}
+
+/** A page of the tenant's mappings, newest first. */
+export function listMappings(
+  db: D1Database,
+  tenantId: string,
+  f: MappingFilter,
+  req: PageRequest,
+): Promise<Page<MappingView>> {
+  const filters = [
+    eq(m.tenantId, tenantId),
+    f.connectionId === undefined ? undefined : eq(m.connectionId, f.connectionId),
+    f.propertyId === undefined ? undefined : eq(c.propertyId, f.propertyId),
+    f.platform === undefined ? undefined : eq(m.platform, f.platform),
+    f.mappingType === undefined ? undefined : eq(m.mappingType, f.mappingType),
+    f.includeDeleted ? undefined : isNull(m.deletedAt),
+  ];
+  const key = {
+    ts: m.createdAt,
+    id: m.id,
+    of: (r: MappingView) => ({ ts: r.createdAt, id: r.id }),
+  };
+  return listPage(req, key, (w) =>
+    selectViews(db)
+      .where(and(...filters, w.after))
+      .orderBy(...w.orderBy)
+      .limit(w.limit),
+  );
+}
+
+/** Live mappings of the connection and type holding either id (the partial unique indexes). */
+export function liveMappingsHolding(
+  db: D1Database,
+  tenantId: string,
+  claim: { connectionId: string; mappingType: MappingType; internalId: string; externalId: string },
+  exceptId: string | null,
+): Promise<Array<Pick<MappingRow, "id" | "internalId" | "externalId">>> {
+  return orm(db)
+    .select({ id: m.id, internalId: m.internalId, externalId: m.externalId })
+    .from(m)
+    .where(
+      and(
+        eq(m.tenantId, tenantId),
+        eq(m.connectionId, claim.connectionId),
+        eq(m.mappingType, claim.mappingType),
+        isNull(m.deletedAt),
+        or(eq(m.internalId, claim.internalId), eq(m.externalId, claim.externalId)),
+        ne(m.id, exceptId ?? ""),
+      ),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API's writes
 
 /** Insert; a unique index (this connection's, or the owner index) refuses a second live owner. */
 export async function insertMapping(
   db: D1Database,
   tenantId: string,
-  m: MappingWrite,
+  w: MappingWrite,
 ): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO channel_mappings (id, tenant_id, connection_id, platform, mapping_type, internal_id,
-         external_id, external_scope, status, verified_at, verification_error, next_verify_at,
-         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(
-      m.id,
+  await orm(db)
+    .insert(m)
+    .values({
+      id: w.id,
       tenantId,
-      m.connection_id,
-      m.platform,
-      m.mapping_type,
-      m.internal_id,
-      m.external_id,
-      externalScope(m.platform, m.mapping_type, m.connection_id),
-      m.status,
-      m.verified_at,
-      m.verification_error,
-      nextVerifyAt(m),
-      m.created_at,
-      m.updated_at,
-    )
+      connectionId: w.connectionId,
+      platform: w.platform,
+      mappingType: w.mappingType,
+      internalId: w.internalId,
+      externalId: w.externalId,
+      externalScope: externalScope(w.platform, w.mappingType, w.connectionId),
+      status: w.status,
+      verifiedAt: w.verifiedAt,
+      verificationError: w.verificationError,
+      nextVerifyAt: nextVerifyAt(w),
+      createdAt: w.createdAt,
+      updatedAt: w.updatedAt,
+    })
     .run();
 }
 
@@ -64,28 +178,60 @@ export async function insertMapping(
 export async function updateMapping(
   db: D1Database,
   tenantId: string,
-  m: MappingWrite,
+  w: MappingWrite,
 ): Promise<number> {
-  const result = await db
-    .prepare(
-      `UPDATE channel_mappings SET internal_id = ?, external_id = ?, status = ?, verified_at = ?,
-         verification_error = ?, next_verify_at = ?, updated_at = ?
-       WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL`,
-    )
-    .bind(
-      m.internal_id,
-      m.external_id,
-      m.status,
-      m.verified_at,
-      m.verification_error,
-      nextVerifyAt(m),
-      m.updated_at,
-      m.id,
-      tenantId,
-    )
+  const result = await orm(db)
+    .update(m)
+    .set({
+      internalId: w.internalId,
+      externalId: w.externalId,
+      status: w.status,
+      verifiedAt: w.verifiedAt,
+      verificationError: w.verificationError,
+      nextVerifyAt: nextVerifyAt(w),
+      updatedAt: w.updatedAt,
+    })
+    .where(and(eq(m.id, w.id), eq(m.tenantId, tenantId), isNull(m.deletedAt)))
     .run();
   return result.meta.changes;
 }
+
+/**
+ * The owner index refused the write: the id is live on another connection, of any tenant. Only
+ * the owner index covers `external_scope`; the driver's message names it (Drizzle's wrapper
+ * quotes the whole statement, which names every column, so it is not read).
+ */
+export function isTakenByOwner(err: unknown): boolean {
+  if (!isUniqueViolation(err)) return false;
+  const driver = err instanceof DrizzleQueryError ? err.cause : err;
+  return [driver, (driver as { cause?: unknown } | null)?.cause].some((e) =>
+    String(e).includes("external_scope"),
+  );
+}
+
+/**
+ * Soft-delete; deleting again changes nothing (the first deletion time stays). 0 when the tenant
+ * has no such mapping.
+ */
+export async function softDeleteMapping(
+  db: D1Database,
+  tenantId: string,
+  id: string,
+  now: number,
+): Promise<number> {
+  const result = await orm(db)
+    .update(m)
+    .set({
+      updatedAt: sql`CASE WHEN ${m.deletedAt} IS NULL THEN ${now} ELSE ${m.updatedAt} END`,
+      deletedAt: sql`COALESCE(${m.deletedAt}, ${now})`,
+    })
+    .where(and(eq(m.id, id), eq(m.tenantId, tenantId)))
+    .run();
+  return result.meta.changes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A connection's writes batch these
 
 /** Soft-delete every live mapping of a connection (the connection itself is being deleted). */
 export function deleteConnectionMappingsStatement(
@@ -94,12 +240,11 @@ export function deleteConnectionMappingsStatement(
   connectionId: string,
   now: number,
 ): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE channel_mappings SET deleted_at = ?, updated_at = ?, next_verify_at = NULL
-       WHERE tenant_id = ? AND connection_id = ? AND deleted_at IS NULL`,
-    )
-    .bind(now, now, tenantId, connectionId);
+  const query = orm(db)
+    .update(m)
+    .set({ deletedAt: now, updatedAt: now, nextVerifyAt: null })
+    .where(and(eq(m.tenantId, tenantId), eq(m.connectionId, connectionId), isNull(m.deletedAt)));
+  return d1Statement(db, query);
 }
 
 /**
@@ -114,93 +259,15 @@ export function reverifyConnectionMappingsStatement(
   reason: string,
   now: number,
 ): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE channel_mappings SET status = 'pending', verified_at = NULL, next_verify_at = ?,
-         verification_error = ?, updated_at = ?
-       WHERE tenant_id = ? AND connection_id = ? AND deleted_at IS NULL`,
-    )
-    .bind(now, reason, now, tenantId, connectionId);
-}
-
-export interface DueMapping {
-  id: string;
-  tenantId: string;
-  connectionId: string;
-  platform: Platform;
-  mappingType: MappingType;
-  internalId: string;
-  externalId: string;
-  status: MappingStatus;
-}
-
-/**
- * Take up to `limit` mappings due for a check (pending ones, and ones made before checks existed),
- * leasing each for `leaseMs` by moving its next_verify_at: an overlapping run takes others.
- */
-export async function takeDueMappings(
-  db: D1Database,
-  now: number,
-  limit: number,
-  leaseMs: number,
-): Promise<DueMapping[]> {
-  const { results } = await db
-    .prepare(
-      `UPDATE channel_mappings SET next_verify_at = ?
-       WHERE id IN (SELECT id FROM channel_mappings
-                    WHERE next_verify_at IS NOT NULL AND next_verify_at <= ? AND deleted_at IS NULL
-                    ORDER BY next_verify_at LIMIT ?)
-         AND next_verify_at <= ?
-       RETURNING id, tenant_id AS tenantId, connection_id AS connectionId, platform,
-         mapping_type AS mappingType, internal_id AS internalId, external_id AS externalId, status`,
-    )
-    .bind(now + leaseMs, now, limit, now)
-    .all<DueMapping>();
-  return results;
-}
-
-/** The platform confirmed it: pushed to and routed from now on. */
-export async function confirmMapping(db: D1Database, m: DueMapping, now: number): Promise<number> {
-  const result = await db
-    .prepare(
-      `UPDATE channel_mappings SET status = 'confirmed', verified_at = ?, verification_error = NULL,
-         next_verify_at = NULL, updated_at = ?
-       WHERE id = ? AND tenant_id = ? AND external_id = ? AND deleted_at IS NULL`,
-    )
-    .bind(now, now, m.id, m.tenantId, m.externalId)
-    .run();
-  return result.meta.changes;
-}
-
-/** The platform said no: the mapping is refused and soft-deleted, so it holds the id no longer. */
-export function refuseMappingStatement(
-  db: D1Database,
-  m: DueMapping,
-  reason: string,
-  now: number,
-): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE channel_mappings SET status = 'refused', verification_error = ?, next_verify_at = NULL,
-         deleted_at = ?, updated_at = ?
-       WHERE id = ? AND tenant_id = ? AND external_id = ? AND deleted_at IS NULL`,
-    )
-    .bind(reason.slice(0, 500), now, now, m.id, m.tenantId, m.externalId);
-}
-
-/** It could not be asked: ask again later, saying why. */
-export async function postponeMapping(
-  db: D1Database,
-  m: DueMapping,
-  reason: string,
-  now: number,
-  retryInMs = VERIFY_RETRY_MS,
-): Promise<void> {
-  await db
-    .prepare(
-      `UPDATE channel_mappings SET verification_error = ?, next_verify_at = ?
-       WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL`,
-    )
-    .bind(reason.slice(0, 500), now + retryInMs, m.id, m.tenantId)
-    .run();
+  const query = orm(db)
+    .update(m)
+    .set({
+      status: "pending",
+      verifiedAt: null,
+      nextVerifyAt: now,
+      verificationError: reason,
+      updatedAt: now,
+    })
+    .where(and(eq(m.tenantId, tenantId), eq(m.connectionId, connectionId), isNull(m.deletedAt)));
+  return d1Statement(db, query);
 }

@@ -2,6 +2,9 @@ import type { PayloadProbe, ProbedPayload } from "../contract";
 import { firstIssue, idOf, isRecord } from "../kit/probe";
 import { airbnbReservationSchema, airbnbWebhookSchema } from "./adapter";
 
+const SHAPES =
+  "an Airbnb webhook {listing_id, confirmation_code, …} or reservation {reservation: {listing_id, …}}";
+
 /** An Airbnb webhook names its listing; a reservation carries it under `reservation`. */
 function read(payload: Record<string, unknown>): ProbedPayload | { error: string } {
   if (isRecord(payload.reservation)) {
@@ -28,10 +31,7 @@ function read(payload: Record<string, unknown>): ProbedPayload | { error: string
       rejected: strict.success ? null : firstIssue(strict.error),
     };
   }
-  return {
-    error:
-      "expected an Airbnb webhook {listing_id, confirmation_code, …} or reservation {reservation: {listing_id, …}}",
-  };
+  return { error: `expected ${SHAPES}` };
 }
 
 export const airbnbProbe: PayloadProbe = {
@@ -39,4 +39,12 @@ export const airbnbProbe: PayloadProbe = {
   read,
   // A listing stands alone: the connection that maps it gets its bookings.
   routesBy: "room",
+  shapes: SHAPES,
+  example: {
+    event_id: "evt_1",
+    event_type: "reservation.created",
+    listing_id: "53170118",
+    confirmation_code: "HMABCD1234",
+    occurred_at: "2027-05-01T10:00:00Z",
+  },
 };

@@ -2,6 +2,9 @@ import type { PayloadProbe, ProbedPayload } from "../contract";
 import { firstIssue, idOf, isRecord } from "../kit/probe";
 import { bookingComWebhookSchema } from "./adapter";
 
+const SHAPES =
+  "a Booking.com push {hotel_id, reservation_id, …} or reservation {hotel_id, room_id, rate_plan_id?}";
+
 /** A Booking.com push names its hotel; a reservation names hotel, room and maybe rate plan. */
 function read(payload: Record<string, unknown>): ProbedPayload | { error: string } {
   const body = isRecord(payload.reservation) ? payload.reservation : payload;
@@ -28,10 +31,7 @@ function read(payload: Record<string, unknown>): ProbedPayload | { error: string
       rejected: strict.success ? null : firstIssue(strict.error),
     };
   }
-  return {
-    error:
-      "expected a Booking.com push {hotel_id, reservation_id, …} or reservation {hotel_id, room_id, rate_plan_id?}",
-  };
+  return { error: `expected ${SHAPES}` };
 }
 
 export const bookingComProbe: PayloadProbe = {
@@ -39,4 +39,5 @@ export const bookingComProbe: PayloadProbe = {
   read,
   // A hotel is one connection: its id routes every push and reservation.
   routesBy: "property",
+  shapes: SHAPES,
 };
