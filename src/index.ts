@@ -4,7 +4,7 @@ import { log } from "./lib/log";
 import { handleDeadLetterBatch } from "./queue/dead-letter-consumer";
 import { handleInboundBatch } from "./queue/inbound";
 import type { QueueMessage } from "./queue/messages";
-import { handleOutboundBatch } from "./queue/outbound-consumer";
+import { handleOutboundBatch } from "./queue/outbound";
 
 export { ChannelGate } from "../durable-objects/channel-gate";
 export { DeadLetterVault } from "../durable-objects/dead-letter-vault";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { importChannelBooking, type ImportScope } from "../src/domain/booking-import";
+import { importChannelBooking, type ImportScope } from "../src/services/booking-import";
 import type { ChannelBooking } from "../src/platforms/contract";
 import { addDaysUtc, seedPortfolio, uniqueDigits, type Portfolio } from "./support/fixtures";
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { fanOutTargets } from "../src/queue/outbound-consumer";
+import { fanOutTargets } from "../src/queue/outbound";
 import type { NightsChangedMessage } from "../src/queue/messages";
 import { tokenFor } from "./api/operator-fixtures";
 import {

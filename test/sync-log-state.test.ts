@@ -3,13 +3,12 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   canTransition,
-  insertSyncLogStatement,
   isFinal,
   SYNC_STATUSES,
   SYNC_TRANSITIONS,
-  transitionSyncLog,
   type SyncState,
 } from "../src/domain/sync-log-state";
+import { insertSyncLogStatement, transitionSyncLog } from "../src/store/sync-log-transitions";
 import { uniqueDigits } from "./support/fixtures";
 
 const state = fc.constantFrom(...SYNC_STATUSES);

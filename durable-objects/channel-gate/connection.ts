@@ -6,6 +6,7 @@ import type { CoalesceConfig, GateSettings } from "../../src/domain/gate-setting
 import { gateSettingsFor } from "../../src/services/gate-settings";
 import { errorMessage, log } from "../../src/lib/log";
 import { PlatformError } from "../../src/platforms/contract";
+import { expireConnectionStatement } from "../../src/store/gate";
 import type { GateStorage } from "./storage";
 import { TokenRefreshError } from "./tokens";
 
@@ -79,14 +80,7 @@ export class GateConnection {
     this.block(`credentials refused: ${err.message}`);
     const db = this.env().DB;
     try {
-      await db.batch([
-        db
-          .prepare(
-            `UPDATE channel_connections SET status = 'expired', last_error = ?, updated_at = ?
-           WHERE id = ? AND status = 'active'`,
-          )
-          .bind(err.message.slice(0, 500), now, connection.id),
-      ]);
+      await db.batch([expireConnectionStatement(db, connection.id, err.message, now)]);
       await raiseAlert(
         db,
         {

@@ -5,6 +5,7 @@ import { errorMessage, log } from "../../src/lib/log";
 import { getAdapter } from "../../src/platforms/registry";
 import { PlatformError, type PlatformAdapter } from "../../src/platforms/contract";
 import { backoffSeconds, rateLimitSeconds } from "../../src/queue/retry-policy";
+import { confirmedPushMappings } from "../../src/store/confirmed-mappings";
 import { credentialsRefusal, type Connection, type ConnectionConfig } from "./connection";
 import { heldAfter, pushableLeft } from "./flush-plan";
 import type { GateJobs } from "./jobs";
@@ -178,23 +179,11 @@ export class GateFlush {
   private async confirmedMappings(
     connectionId: string,
   ): Promise<{ roomOf: Map<string, string>; rateOf: Map<string, string> }> {
-    const mappings = await this.p
-      .env()
-      .DB.prepare(
-        // A rate plan mapping is keyed here by the room type its rate plan prices.
-        `SELECT m.mapping_type AS type, COALESCE(rp.room_type_id, m.internal_id) AS internalId,
-              m.external_id AS externalId
-       FROM channel_mappings m
-       LEFT JOIN rate_plans rp ON m.mapping_type = 'rate_plan' AND rp.id = m.internal_id
-       WHERE m.connection_id = ? AND m.deleted_at IS NULL AND m.status = 'confirmed'
-         AND m.mapping_type IN ('room_type', 'rate_plan')
-       ORDER BY m.created_at`,
-      )
-      .bind(connectionId)
-      .all<{ type: string; internalId: string; externalId: string }>();
+    // A rate plan mapping is keyed here by the room type its rate plan prices.
+    const mappings = await confirmedPushMappings(this.p.env().DB, connectionId);
     const roomOf = new Map<string, string>();
     const rateOf = new Map<string, string>();
-    for (const m of mappings.results) {
+    for (const m of mappings) {
       (m.type === "room_type" ? roomOf : rateOf).set(m.internalId, m.externalId);
     }
     return { roomOf, rateOf };

@@ -15,6 +15,7 @@ import {
   type GroupsSeen,
   type PendingClass,
 } from "./flush-plan";
+import { ledgerNightsBetween, pushRoomType, type PushRoomType } from "../../src/store/gate";
 import type { PendingNight, PendingNights } from "./pending";
 import type { PushedNights } from "./pushed";
 
@@ -63,11 +64,7 @@ export interface PushPlanning extends GroupsSeen {
   unchanged: number;
 }
 
-interface RoomTypeRow {
-  units: number;
-  basePriceMinor: number | null;
-  currency: string | null;
-}
+type RoomTypeRow = PushRoomType;
 
 export async function planPushes(input: PlanInput): Promise<PushPlanning> {
   const out: PushPlanning = {
@@ -194,14 +191,8 @@ class NightReader {
     if (!roomType) return null;
     const ledger = new Map<string, { available: number; priceMinor: number | null }>();
     for (const r of coalesceWithin(nights)) {
-      const rows = await this.db
-        .prepare(
-          `SELECT night, capacity - booked - blocked AS available, price_minor AS priceMinor
-           FROM inventory_nights WHERE room_type_id = ? AND night BETWEEN ? AND ?`,
-        )
-        .bind(roomTypeId, r.start, r.end)
-        .all<{ night: string; available: number; priceMinor: number | null }>();
-      for (const row of rows.results) ledger.set(row.night, row);
+      const rows = await ledgerNightsBetween(this.db, roomTypeId, r.start, r.end);
+      for (const row of rows) ledger.set(row.night, row);
     }
     return nights.map((date) => {
       const row = ledger.get(date);
@@ -219,13 +210,7 @@ class NightReader {
   /** Once per flush: units, base price and currency do not move between its calls. */
   private async roomType(id: string): Promise<RoomTypeRow | null> {
     if (!this.roomTypes.has(id)) {
-      const row = await this.db
-        .prepare(
-          `SELECT units, base_price_minor AS basePriceMinor, currency FROM room_types WHERE id = ?`,
-        )
-        .bind(id)
-        .first<RoomTypeRow>();
-      this.roomTypes.set(id, row ?? null);
+      this.roomTypes.set(id, await pushRoomType(this.db, id));
     }
     return this.roomTypes.get(id) ?? null;
   }

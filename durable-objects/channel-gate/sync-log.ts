@@ -5,8 +5,9 @@ import {
   insertSyncLogStatement,
   syncTransitionStatement,
   transitionSyncLog,
-} from "../../src/domain/sync-log-state";
+} from "../../src/store/sync-log-transitions";
 import { errorMessage, log } from "../../src/lib/log";
+import { outboundSucceededStatement } from "../../src/store/gate";
 import type { Connection } from "./connection";
 import type { GateStorage, MigrationStep } from "./storage";
 
@@ -111,11 +112,7 @@ export class GateSyncLog {
       if (!statement) return;
       const statements = [statement];
       if (!end.failure && end.calls > 0) {
-        statements.push(
-          env.DB.prepare(
-            `UPDATE channel_connections SET last_outbound_success_at = ? WHERE id = ?`,
-          ).bind(finished, c.id),
-        );
+        statements.push(outboundSucceededStatement(env.DB, c.id, finished));
       }
       const results = await env.DB.batch(statements);
       this.sql.exec(`DELETE FROM open_syncs WHERE id = ?`, id);

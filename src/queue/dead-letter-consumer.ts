@@ -1,10 +1,7 @@
 import { engineConfig } from "../config";
 import { alertStatement, raiseAlert } from "../domain/alerts";
-import {
-  confirmSyncTransition,
-  syncTransitionStatement,
-  type SyncState,
-} from "../domain/sync-log-state";
+import type { SyncState } from "../domain/sync-log-state";
+import { confirmSyncTransition, syncTransitionStatement } from "../store/sync-log-transitions";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { count } from "../lib/metrics";

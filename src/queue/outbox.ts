@@ -1,23 +1,14 @@
 import { log } from "../lib/log";
-import type { NightAspect, NightsChangedMessage } from "./messages";
+import {
+  deleteRelayed,
+  outboxOfCause,
+  outboxOfRoomType,
+  staleOutbox,
+  type OutboxRow,
+} from "../store/outbox";
+import type { NightsChangedMessage } from "./messages";
 
-interface OutboxRow {
-  id: string;
-  tenantId: string;
-  propertyId: string;
-  roomTypeId: string;
-  startDate: string;
-  endDate: string;
-  sourcePlatform: NightsChangedMessage["sourcePlatform"];
-  includeSource: number;
-  causeKey: string;
-  aspect: NightAspect;
-  createdAt: number;
-}
-
-const SELECT = `SELECT id, tenant_id AS tenantId, property_id AS propertyId, room_type_id AS roomTypeId,
-  start_date AS startDate, end_date AS endDate, source_platform AS sourcePlatform,
-  include_source AS includeSource, cause_key AS causeKey, aspect, created_at AS createdAt FROM outbox`;
+export { deleteRelayed };
 
 /**
  * A row a booking wrote (a conflict too) carries the platform it came from; the owner's calendar
@@ -39,8 +30,8 @@ function toMessages(rows: OutboxRow[]): NightsChangedMessage[] {
       propertyId: r.propertyId,
       roomTypeId: r.roomTypeId,
       ranges: [],
-      sourcePlatform: r.sourcePlatform,
-      includeSource: r.includeSource === 1,
+      sourcePlatform: r.sourcePlatform as NightsChangedMessage["sourcePlatform"],
+      includeSource: r.includeSource,
       causeKey: r.causeKey,
       aspects: [r.aspect],
       ...(isUrgent(r) ? { urgent: true } : {}),
@@ -65,20 +56,6 @@ async function send(env: Env, rows: OutboxRow[]): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** Statements deleting relayed rows (D1 binds at most 100 parameters a statement). */
-export function deleteRelayed(db: D1Database, ids: string[]): D1PreparedStatement[] {
-  const out: D1PreparedStatement[] = [];
-  for (let i = 0; i < ids.length; i += 90) {
-    const chunk = ids.slice(i, i + 90);
-    out.push(
-      db
-        .prepare(`DELETE FROM outbox WHERE id IN (${chunk.map(() => "?").join(",")})`)
-        .bind(...chunk),
-    );
-  }
-  return out;
-}
-
 async function relay(env: Env, rows: OutboxRow[]): Promise<number> {
   const ids = await send(env, rows);
   if (ids.length > 0) await env.DB.batch(deleteRelayed(env.DB, ids));
@@ -90,10 +67,7 @@ async function relay(env: Env, rows: OutboxRow[]): Promise<number> {
  * the caller deletes them in its closing batch (one round trip fewer on the hot path).
  */
 export async function relayOutboxFor(env: Env, causeKey: string): Promise<string[]> {
-  const rows = await env.DB.prepare(`${SELECT} WHERE cause_key = ?`)
-    .bind(causeKey)
-    .all<OutboxRow>();
-  return send(env, rows.results);
+  return send(env, await outboxOfCause(env.DB, causeKey));
 }
 
 /**
@@ -106,12 +80,7 @@ export async function relayOutboxForRoomType(
   tenantId: string,
   roomTypeId: string,
 ): Promise<number> {
-  const rows = await env.DB.prepare(
-    `${SELECT} WHERE tenant_id = ? AND room_type_id = ? ORDER BY created_at LIMIT ${PAGE}`,
-  )
-    .bind(tenantId, roomTypeId)
-    .all<OutboxRow>();
-  return relay(env, rows.results);
+  return relay(env, await outboxOfRoomType(env.DB, tenantId, roomTypeId, PAGE));
 }
 
 /** Rows per sweep page, and pages per cron run: up to 20,000 rows a minute. */
@@ -130,13 +99,9 @@ export async function relayStaleOutbox(
 ): Promise<number> {
   let sent = 0;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const rows = await env.DB.prepare(
-      `${SELECT} WHERE created_at < ? ORDER BY created_at LIMIT ${PAGE}`,
-    )
-      .bind(now - olderThanMs)
-      .all<OutboxRow>();
-    sent += await relay(env, rows.results);
-    if (rows.results.length < PAGE) break;
+    const rows = await staleOutbox(env.DB, now - olderThanMs, PAGE);
+    sent += await relay(env, rows);
+    if (rows.length < PAGE) break;
   }
   if (sent > 0) log("warn", "outbox.relayed_stale", { rows: sent });
   return sent;

@@ -98,6 +98,18 @@ export async function reportPull(db: D1Database, r: PullReport): Promise<number>
   return row?.failures ?? 0;
 }
 
+/** A failing connection backs off: its next pull is not due before `nextPullAt`. */
+export async function deferNextPull(
+  db: D1Database,
+  connectionId: string,
+  nextPullAt: number,
+): Promise<void> {
+  await db
+    .prepare(`UPDATE connection_pulls SET next_pull_at = ? WHERE connection_id = ?`)
+    .bind(nextPullAt, connectionId)
+    .run();
+}
+
 export interface PullState {
   last_pull_at: number | null;
   last_result: string | null;

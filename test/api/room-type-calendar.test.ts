@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { importChannelBooking } from "../../src/domain/booking-import";
+import { importChannelBooking } from "../../src/services/booking-import";
 import { addDays, localToday } from "../../src/domain/dates";
 import type { NightsChangedMessage } from "../../src/queue/messages";
 import { seedPortfolio, uniqueDigits, type Portfolio } from "../support/fixtures";

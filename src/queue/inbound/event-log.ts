@@ -1,11 +1,21 @@
 import { writeSyncPoint } from "../../domain/metrics";
 import type { ConnectionRow } from "../../store/connections";
+import type { SyncState } from "../../domain/sync-log-state";
+import {
+  attemptFailedStatements,
+  eventFinishedStatements,
+  eventResolvedStatements,
+  eventStatus,
+  keepWebhookBodyStatement,
+  recordArrivalStatement,
+  takeLeaseStatement,
+} from "../../store/event-log";
 import {
   confirmSyncTransition,
   openSyncLogForEventStatement,
+  runningSyncLogOfEventStatement,
   syncTransitionStatement,
-  type SyncState,
-} from "../../domain/sync-log-state";
+} from "../../store/sync-log-transitions";
 import type { Platform } from "../../store/schema/channels.schema";
 import { base64ToBytes } from "../../lib/encoding";
 import { newId } from "../../lib/ids";
@@ -17,11 +27,8 @@ import { LeaseHeldError } from "./errors";
 /**
  * The event's record in D1: channel_events (deduplicated by idempotency key, leased while a
  * delivery works on it, with its attempt log), webhook_log (the exact signed body) and its one
- * sync log. Every write is a compare-and-swap on the event's state.
+ * sync log. Every write is a compare-and-swap on the event's state (store/event-log.ts).
  */
-
-/** Delivery ids remembered per event; beyond them a redelivered copy could count twice. */
-const MAX_DELIVERY_IDS = 100;
 
 /** How long a consumer holds an event before another delivery may take it over. */
 const LEASE_MS = 60_000;
@@ -97,15 +104,12 @@ export async function recordFailure(
       )
     : null;
   const results = await env.DB.batch([
-    env.DB.prepare(
-      `UPDATE channel_events SET status = ?, last_error = ?, lease_until = NULL, updated_at = ?,
-         attempt_log = json_insert(attempt_log, '$[#]', json_object('attempt', ?, 'at', ?, 'error', ?))
-       WHERE idempotency_key = ? AND status = 'processing'`,
-    ).bind(retrying ? "retrying" : "failed", error, now, attemptNo, now, error, key),
-    env.DB.prepare(`UPDATE webhook_log SET error = ? WHERE id = ? AND status = 'pending'`).bind(
+    ...attemptFailedStatements(env.DB, key, {
+      status: retrying ? "retrying" : "failed",
+      attempt: attemptNo,
       error,
-      key,
-    ),
+      now,
+    }),
     ...(syncStatement ? [syncStatement] : []),
   ]);
   if (!sync || !syncStatement) return;
@@ -139,76 +143,38 @@ export async function claimEvent(
   // or held by another delivery's lease); the same copy redelivered is not counted again.
   const deliveryId = message.kind === "webhook" ? (message.deliveryId ?? null) : null;
   const statements = [
-    env.DB.prepare(
-      `INSERT INTO channel_events (id, platform, direction, event_type, idempotency_key, entity_external_id,
-         status, attempts, received_at, updated_at, delivery_ids)
-       VALUES (?, ?, 'inbound', ?, ?, ?, 'received', 0, ?, ?, CASE WHEN ?8 IS NULL THEN '[]' ELSE json_array(?8) END)
-       ON CONFLICT(idempotency_key) DO UPDATE SET duplicates = duplicates + 1,
-         delivery_ids = CASE WHEN json_array_length(delivery_ids) < ${MAX_DELIVERY_IDS}
-           THEN json_insert(delivery_ids, '$[#]', ?8) ELSE delivery_ids END
-       WHERE ?8 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(channel_events.delivery_ids) WHERE value = ?8)`,
-    ).bind(
-      newId("evt"),
-      message.platform,
-      message.kind === "webhook" ? message.eventType : "reservations.pull",
+    recordArrivalStatement(env.DB, {
+      id: newId("evt"),
+      platform: message.platform,
+      eventType: message.kind === "webhook" ? message.eventType : "reservations.pull",
       key,
-      message.kind === "webhook" ? message.eventId : message.connectionId,
-      message.kind === "webhook" ? message.receivedAt : message.requestedAt,
-      now,
+      entityExternalId: message.kind === "webhook" ? message.eventId : message.connectionId,
+      receivedAt: message.kind === "webhook" ? message.receivedAt : message.requestedAt,
       deliveryId,
-    ),
+      now,
+    }),
   ];
   if (message.kind === "webhook") {
     statements.push(
-      env.DB.prepare(
-        `INSERT INTO webhook_log (id, platform, event_id, payload, signature, status, received_at, created_at)
-         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(platform, event_id) DO NOTHING`,
-      ).bind(
+      keepWebhookBodyStatement(env.DB, {
         key,
-        message.platform,
-        message.eventId,
-        new TextDecoder().decode(base64ToBytes(message.bodyB64)),
-        message.signature,
-        message.receivedAt,
+        platform: message.platform,
+        eventId: message.eventId,
+        payload: new TextDecoder().decode(base64ToBytes(message.bodyB64)),
+        signature: message.signature,
+        receivedAt: message.receivedAt,
         now,
-      ),
+      }),
     );
   }
-  statements.push(
-    env.DB.prepare(
-      `UPDATE channel_events SET status = 'processing', attempts = attempts + 1, lease_until = ?, updated_at = ?
-       WHERE idempotency_key = ?
-         AND (status IN ('received', 'retrying', 'failed', 'unmapped') OR (status = 'processing' AND lease_until < ?))
-       RETURNING id`,
-    ).bind(now + LEASE_MS, now, key, now),
-  );
+  statements.push(takeLeaseStatement(env.DB, key, now + LEASE_MS, now));
   const results = await env.DB.batch<{ id: string }>(statements);
   if ((results.at(-1)?.results.length ?? 0) === 1) return "claimed";
 
-  const current = await env.DB.prepare(
-    `SELECT status FROM channel_events WHERE idempotency_key = ?`,
-  )
-    .bind(key)
-    .first<{ status: string }>();
+  const status = await eventStatus(env.DB, key);
   // A second delivery of an event already applied (or a redelivery after the ack was lost).
-  if (current?.status === "done" || current?.status === "ignored") return "duplicate";
+  if (status === "done" || status === "ignored") return "duplicate";
   throw new LeaseHeldError(`event ${key} is being processed by another delivery`);
-}
-
-/** The booking changes this event applied, in any attempt (booking_changes). */
-export async function changesMadeBy(
-  db: D1Database,
-  key: string,
-): Promise<Array<{ channelBookingId: string; outcome: string }>> {
-  const { results } = await db
-    .prepare(
-      `SELECT b.channel_booking_id AS channelBookingId, ch.outcome FROM booking_changes ch
-       JOIN bookings b ON b.id = ch.booking_id AND b.tenant_id = ch.tenant_id
-       WHERE ch.event_key = ? ORDER BY ch.created_at, ch.id`,
-    )
-    .bind(key)
-    .all<{ channelBookingId: string; outcome: string }>();
-  return results;
 }
 
 /**
@@ -228,13 +194,7 @@ export async function startSyncLog(
   const running = syncTransitionStatement(env.DB, { eventId: key }, toRunning, "running", {}, now);
   if (!running) throw new Error("sync log state table forbids → running");
   const results = await env.DB.batch([
-    env.DB.prepare(
-      `UPDATE channel_events SET tenant_id = ?, connection_id = ?, property_id = ? WHERE idempotency_key = ?`,
-    ).bind(c.tenantId, c.id, c.propertyId, key),
-    env.DB.prepare(`UPDATE channel_connections SET last_webhook_at = ? WHERE id = ?`).bind(
-      now,
-      c.id,
-    ),
+    ...eventResolvedStatements(env.DB, key, c, now),
     openSyncLogForEventStatement(
       env.DB,
       {
@@ -249,10 +209,7 @@ export async function startSyncLog(
       now,
     ),
     running,
-    env.DB.prepare(
-      `SELECT id, status, started_at AS startedAt FROM sync_logs
-       WHERE event_id = ? AND status = 'running' ORDER BY triggered_at DESC LIMIT 1`,
-    ).bind(key),
+    runningSyncLogOfEventStatement(env.DB, key),
   ]);
   await confirmSyncTransition(
     env.DB,
@@ -299,30 +256,15 @@ export async function finish(
   const note = f.status === "done" ? f.note : undefined;
   const results = await env.DB.batch([
     ...also,
-    env.DB.prepare(
-      `UPDATE channel_events SET status = ?, outcome = ?, processed_at = ?, lease_until = NULL, updated_at = ?,
-         tenant_id = COALESCE(tenant_id, ?), connection_id = COALESCE(connection_id, ?),
-         entity_external_id = COALESCE(?, entity_external_id),
-         attempt_log = CASE WHEN ? IS NULL THEN attempt_log
-           ELSE json_insert(attempt_log, '$[#]', json_object('attempt', ?, 'at', ?, 'error', NULL, 'note', ?)) END
-       WHERE idempotency_key = ? AND status = 'processing'`,
-    ).bind(
-      f.status,
-      f.outcome.slice(0, 2000),
+    ...eventFinishedStatements(env.DB, key, {
+      status: f.status,
+      outcome: f.outcome,
+      tenantId: f.tenantId,
+      connectionId: f.connectionId,
+      unmappedExternalId: f.status === "unmapped" ? (f.unmappedExternalId ?? null) : null,
+      note: note ?? null,
       now,
-      now,
-      f.tenantId,
-      f.connectionId,
-      f.status === "unmapped" ? (f.unmappedExternalId ?? null) : null,
-      note?.text ?? null,
-      note?.attempt ?? null,
-      now,
-      note?.text ?? null,
-      key,
-    ),
-    env.DB.prepare(
-      `UPDATE webhook_log SET status = 'processed', processed_at = ?, error = NULL, tenant_id = ? WHERE id = ?`,
-    ).bind(now, f.tenantId, key),
+    }),
     ...(syncStatement ? [syncStatement] : []),
   ]);
   if (!sync || !syncStatement) return;

@@ -3,12 +3,12 @@ import { alertStatement } from "../../domain/alerts";
 import {
   CrossTenantBookingError,
   importChannelBooking,
-  loadStoredBookings,
   type ImportResult,
-} from "../../domain/booking-import";
+} from "../../services/booking-import";
+import { loadStoredBookings, unmappedBookingStatement } from "../../store/bookings";
+import { confirmedRooms } from "../../store/confirmed-mappings";
 import type { ConnectionRow } from "../../store/connections";
 import type { D1Meter } from "../../lib/d1-meter";
-import { newId } from "../../lib/ids";
 import type { ChannelBooking } from "../../platforms/contract";
 import { PermanentError } from "../retry-policy";
 
@@ -106,56 +106,4 @@ export async function importBookings(input: ImportInput): Promise<ImportRun> {
   );
   if (unmappedRows.length + alerts.length > 0) await db.batch([...unmappedRows, ...alerts]);
   return run;
-}
-
-/** External room id → room type, for the connection's live, platform-confirmed room mappings. */
-async function confirmedRooms(db: D1Database, connectionId: string): Promise<Map<string, string>> {
-  const { results } = await db
-    .prepare(
-      `SELECT external_id AS externalId, internal_id AS roomTypeId FROM channel_mappings
-       WHERE connection_id = ? AND mapping_type = 'room_type' AND deleted_at IS NULL
-         AND status = 'confirmed'`,
-    )
-    .bind(connectionId)
-    .all<{ externalId: string; roomTypeId: string }>();
-  return new Map(results.map((r) => [r.externalId, r.roomTypeId]));
-}
-
-/** An OTA booking for a room that is not mapped yet: kept for the record, holding no nights. */
-function unmappedBookingStatement(
-  db: D1Database,
-  c: ConnectionRow,
-  b: ChannelBooking,
-  now: number,
-): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO bookings (id, tenant_id, property_id, room_type_id, connection_id, external_room_id, source,
-         channel_booking_id, status, check_in, check_out, guest_name, guest_count, amount_minor, currency,
-         version, channel_revision, created_at, updated_at)
-       VALUES (?, ?, ?, NULL, ?, ?, ?, ?, 'unmapped', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
-       ON CONFLICT(source, channel_booking_id) DO UPDATE SET check_in = excluded.check_in,
-         check_out = excluded.check_out, external_room_id = excluded.external_room_id,
-         channel_revision = excluded.channel_revision, version = version + 1, updated_at = excluded.updated_at
-       WHERE bookings.status = 'unmapped' AND bookings.tenant_id = excluded.tenant_id
-         AND excluded.channel_revision >= bookings.channel_revision`,
-    )
-    .bind(
-      newId("bk"),
-      c.tenantId,
-      c.propertyId,
-      c.id,
-      b.externalRoomId,
-      c.platform,
-      b.channelBookingId,
-      b.checkIn,
-      b.checkOut,
-      b.guestName ?? null,
-      b.guestCount ?? null,
-      b.amountMinor ?? null,
-      b.currency ?? null,
-      b.revision,
-      now,
-      now,
-    );
 }

@@ -4,12 +4,13 @@ import { raiseAlert } from "../../domain/alerts";
 import { inboundBlockReason } from "../../domain/connections";
 import { findConnection, type ConnectionRow } from "../../store/connections";
 import { writeSyncPoint } from "../../domain/metrics";
-import { insertSyncLogStatement, syncTransitionStatement } from "../../domain/sync-log-state";
+import { insertSyncLogStatement, syncTransitionStatement } from "../../store/sync-log-transitions";
 import type { D1Meter } from "../../lib/d1-meter";
 import { newId } from "../../lib/ids";
 import { errorMessage, log } from "../../lib/log";
 import type { GateResult, PulledThroughGate } from "../../platforms/contract";
-import { PULL_LEASE_MS, reportPull } from "../../store/pulls";
+import { pulledEventStatement } from "../../store/event-log";
+import { deferNextPull, PULL_LEASE_MS, reportPull } from "../../store/pulls";
 import type { PullMessage } from "../messages";
 import { deleteRelayed, relayOutboxFor } from "../outbox";
 import { PULL_EVENT_TYPE } from "../republish";
@@ -124,7 +125,7 @@ async function failed(
   const message = errorMessage(err);
   const failures = await report(`failed: ${message}`, false, false, at);
   const backoff = Math.min(MAX_BACKOFF_MS, 60_000 * 2 ** Math.max(0, failures - 1));
-  await extendTo(env, connection.id, at + backoff);
+  await deferNextPull(env.DB, connection.id, at + backoff);
   log("warn", "pull.failed", { connectionId: connection.id, failures, error: message });
   if (failures === ALERT_AFTER_FAILURES) {
     await raiseAlert(
@@ -141,12 +142,6 @@ async function failed(
     );
   }
   return "failed";
-}
-
-async function extendTo(env: Env, connectionId: string, nextPullAt: number): Promise<void> {
-  await env.DB.prepare(`UPDATE connection_pulls SET next_pull_at = ? WHERE connection_id = ?`)
-    .bind(nextPullAt, connectionId)
-    .run();
 }
 
 /** Tell the platform which bookings are stored; a failure here is no reason to re-import. */
@@ -228,29 +223,17 @@ async function recordEvent(
     started,
   );
   const statements = [
-    db
-      .prepare(
-        `INSERT INTO channel_events (id, tenant_id, connection_id, property_id, platform, direction,
-           event_type, idempotency_key, entity_external_id, status, attempts, outcome, received_at,
-           processed_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'inbound', ?, ?, ?, ?, 1, ?, ?, ?, ?)
-         ON CONFLICT(idempotency_key) DO NOTHING`,
-      )
-      .bind(
-        newId("evt"),
-        c.tenantId,
-        c.id,
-        c.propertyId,
-        c.platform,
-        PULL_EVENT_TYPE,
-        message.key,
-        status === "unmapped" ? (run.unmapped[0] ?? c.id) : c.id,
-        status,
-        outcome.slice(0, 2000),
-        message.requestedAt,
-        finished,
-        finished,
-      ),
+    pulledEventStatement(db, {
+      id: newId("evt"),
+      connection: c,
+      eventType: PULL_EVENT_TYPE,
+      key: message.key,
+      entityExternalId: status === "unmapped" ? (run.unmapped[0] ?? c.id) : c.id,
+      status,
+      outcome,
+      requestedAt: message.requestedAt,
+      finishedAt: finished,
+    }),
     log.statement,
     syncTransitionStatement(db, { id: log.id }, ["triggered"], "running", {}, started),
     syncTransitionStatement(

@@ -14,14 +14,8 @@ import { adapterFor, isPullPlatform } from "../../platforms/registry";
 import type { GateResult, PulledThroughGate, WebhookHint } from "../../platforms/contract";
 import type { PullMessage, WebhookMessage } from "../messages";
 import { deleteRelayed, relayOutboxFor } from "../outbox";
-import {
-  changesMadeBy,
-  claimEvent,
-  finish,
-  startSyncLog,
-  type Attempt,
-  type Finish,
-} from "./event-log";
+import { changesMadeBy } from "../../store/bookings";
+import { claimEvent, finish, startSyncLog, type Attempt, type Finish } from "./event-log";
 import { importBookings, type ImportRun } from "./imports";
 
 /**
@@ -134,6 +128,11 @@ export async function processWebhook(
   if (imported.remaining.length > 0) await pullTheRest(env, connection, key, run.now());
   const f = await outcomeOf(env.DB, run, connection, imported, pulled.acknowledgement !== null);
   await finish(env, key, f, run.now(), deleteRelayed(env.DB, relayed), attempt.sync);
+  logImported(key, imported);
+  return f.status;
+}
+
+function logImported(key: string, imported: ImportRun): void {
   for (const r of imported.results) {
     log(r.outcome === "conflict" ? "error" : "info", "inbound.imported", {
       key,
@@ -141,7 +140,6 @@ export async function processWebhook(
       outcome: r.outcome,
     });
   }
-  return f.status;
 }
 
 /**
