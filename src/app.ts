@@ -10,10 +10,10 @@ import { channelStatus } from "./routes/channel-status";
 import { deadLetters } from "./routes/dead-letters";
 import { events } from "./routes/events";
 import { metrics } from "./routes/metrics";
-import { properties } from "./routes/properties";
-import { roomTypeCalendar } from "./routes/room-type-calendar";
+import { properties } from "./api/properties/routes";
+import { roomTypeCalendar } from "./api/room-type-calendar/routes";
 import { syncLogs } from "./routes/sync-logs";
-import { tenants, tokens } from "./routes/tenants";
+import { tenants, tokens } from "./api/tenants/routes";
 import { webhooks, WEBHOOK_DOCS } from "./routes/webhooks";
 
 export function createApp() {

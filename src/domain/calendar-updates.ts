@@ -1,12 +1,12 @@
 import type { NightAspect } from "./vocabulary";
-import { newId } from "../lib/ids";
 import { datesToRanges } from "./date-ranges";
 import { addDays, localToday, type DateRange, type IsoDate } from "./dates";
 
 /**
  * PMS calendar updates for one room type: the owner closes units (`blocked`) and sets nightly
- * prices (`price_minor`, NULL = the room type's base price). Planning is pure; applying is one D1
- * batch that moves only the nights whose value changes and writes their outbox rows with it.
+ * prices (`price_minor`, NULL = the room type's base price). This is the pure plan: which nights
+ * change, which would be over capacity, which outbox ranges follow. Applying it is one D1 batch
+ * (store/calendar.ts), run by services/calendar-updates.ts.
  */
 
 /** What an outbox row says changed (the outbox table's `aspect`). */
@@ -135,113 +135,6 @@ export function planCalendarUpdate(
   return { writes, availabilityChanged, priceChanged, conflicts };
 }
 
-/** The room type, only if it is the tenant's; with its property's time zone. */
-export async function loadCalendarRoomType(
-  db: D1Database,
-  tenantId: string,
-  roomTypeId: string,
-): Promise<CalendarRoomType | null> {
-  return db
-    .prepare(
-      `SELECT rt.id, rt.tenant_id AS tenantId, rt.property_id AS propertyId, rt.units,
-              rt.base_price_minor AS basePriceMinor, rt.currency, p.time_zone AS timeZone
-       FROM room_types rt JOIN properties p ON p.id = rt.property_id AND p.tenant_id = rt.tenant_id
-       WHERE rt.id = ? AND rt.tenant_id = ?`,
-    )
-    .bind(roomTypeId, tenantId)
-    .first<CalendarRoomType>();
-}
-
-const NIGHT_COLUMNS = `night, capacity, booked, blocked, price_minor AS priceMinor`;
-
-/** The stored ledger rows of these dates (one query; the dates travel as one JSON parameter). */
-export async function loadStoredNights(
-  db: D1Database,
-  roomTypeId: string,
-  dates: readonly IsoDate[],
-): Promise<Map<IsoDate, StoredNight>> {
-  const rows = await db
-    .prepare(
-      `SELECT ${NIGHT_COLUMNS} FROM inventory_nights
-       WHERE room_type_id = ? AND night IN (SELECT value FROM json_each(?))`,
-    )
-    .bind(roomTypeId, JSON.stringify(dates))
-    .all<StoredNight>();
-  return new Map(rows.results.map((r) => [r.night, r]));
-}
-
-/** The stored ledger rows of [from, to]. */
-export async function loadNightsBetween(
-  db: D1Database,
-  roomTypeId: string,
-  from: IsoDate,
-  to: IsoDate,
-): Promise<Map<IsoDate, StoredNight>> {
-  const rows = await db
-    .prepare(
-      `SELECT ${NIGHT_COLUMNS} FROM inventory_nights
-       WHERE room_type_id = ? AND night BETWEEN ? AND ? ORDER BY night`,
-    )
-    .bind(roomTypeId, from, to)
-    .all<StoredNight>();
-  return new Map(rows.results.map((r) => [r.night, r]));
-}
-
-/**
- * Upsert the nights whose column changes. A missing row is created with capacity = units and
- * booked 0; an existing row gets only the changed column, so a booking's concurrent `booked`
- * move is never overwritten. The ledger's CHECK fails the statement (and so the whole batch) if
- * a night would hold more than its capacity.
- */
-function upsertStatement(
-  db: D1Database,
-  roomType: CalendarRoomType,
-  writes: NightWrite[],
-  column: "blocked" | "price_minor",
-  now: number,
-): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO inventory_nights (tenant_id, room_type_id, night, capacity, booked, blocked, price_minor, updated_at)
-       SELECT ?, ?, json_extract(value, '$[0]'), ?, 0, json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?
-       FROM json_each(?) WHERE true
-       ON CONFLICT(room_type_id, night) DO UPDATE SET ${column} = excluded.${column}, updated_at = excluded.updated_at`,
-    )
-    .bind(
-      roomType.tenantId,
-      roomType.id,
-      roomType.units,
-      now,
-      JSON.stringify(writes.map((w) => [w.date, w.blocked, w.priceMinor])),
-    );
-}
-
-/** Outbox rows for every channel (no source platform, include_source 1), all in one statement. */
-function outboxStatement(
-  db: D1Database,
-  roomType: CalendarRoomType,
-  rows: Array<{ range: DateRange; aspect: CalendarAspect }>,
-  causeKey: string,
-  now: number,
-): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO outbox (id, tenant_id, property_id, room_type_id, start_date, end_date, source_platform,
-         include_source, cause_key, aspect, created_at)
-       SELECT json_extract(value, '$[0]'), ?, ?, ?, json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-         NULL, 1, ?, json_extract(value, '$[3]'), ?
-       FROM json_each(?)`,
-    )
-    .bind(
-      roomType.tenantId,
-      roomType.propertyId,
-      roomType.id,
-      causeKey,
-      now,
-      JSON.stringify(rows.map((r) => [newId("obx"), r.range.start, r.range.end, r.aspect])),
-    );
-}
-
 /** The outbox ranges of a plan: coalesced runs of changed dates, per aspect. */
 export function outboxRanges(
   plan: Pick<CalendarPlan, "availabilityChanged" | "priceChanged">,
@@ -253,24 +146,6 @@ export function outboxRanges(
     })),
     ...datesToRanges(plan.priceChanged).map((range) => ({ range, aspect: "price" as const })),
   ];
-}
-
-/** Every statement of the update's one batch (empty when nothing changes). */
-export function calendarStatements(
-  db: D1Database,
-  roomType: CalendarRoomType,
-  plan: CalendarPlan,
-  causeKey: string,
-  now: number,
-): D1PreparedStatement[] {
-  const statements: D1PreparedStatement[] = [];
-  const blocked = plan.writes.filter((w) => w.blockedChanged);
-  const priced = plan.writes.filter((w) => w.priceChanged);
-  if (blocked.length > 0) statements.push(upsertStatement(db, roomType, blocked, "blocked", now));
-  if (priced.length > 0) statements.push(upsertStatement(db, roomType, priced, "price_minor", now));
-  const outbox = outboxRanges(plan);
-  if (outbox.length > 0) statements.push(outboxStatement(db, roomType, outbox, causeKey, now));
-  return statements;
 }
 
 /** Nights that would hold more than their capacity; nothing of the request was applied. */
@@ -287,63 +162,24 @@ export class CalendarConflictError extends Error {
   }
 }
 
-function isCapacityViolation(err: unknown): boolean {
-  const texts = [err, (err as { cause?: unknown } | null)?.cause].map((e) =>
-    e instanceof Error ? e.message : String(e),
-  );
-  return texts.some((t) => t.includes("inventory_nights_within_capacity"));
-}
-
-export interface CalendarUpdateResult {
-  causeKey: string;
-  plan: CalendarPlan;
-}
-
 /**
- * Read, plan and apply an update in one batch. Throws CalendarConflictError, having written
- * nothing, when a night would be over capacity: found by the check before writing, or by the
- * ledger's CHECK when a booking slipped in between (the batch then rolls back as a whole).
+ * The ledger's CHECK refused the batch, yet a fresh plan finds no conflict (the night filled and
+ * emptied again meanwhile): every night whose blocked units were to change is named, with the
+ * values the plan was made from.
  */
-export async function applyCalendarUpdate(
-  db: D1Database,
-  roomType: CalendarRoomType,
+export function blockedWritesAsConflicts(
+  roomType: Pick<CalendarRoomType, "units">,
+  stored: ReadonlyMap<IsoDate, StoredNight>,
   updates: readonly NightUpdate[],
-  now: number,
-): Promise<CalendarUpdateResult> {
-  const causeKey = `calendar:${crypto.randomUUID()}`;
-  const stored = await loadStoredNights(
-    db,
-    roomType.id,
-    updates.map((u) => u.date),
-  );
-  const plan = planCalendarUpdate(roomType, stored, updates);
-  if (plan.conflicts.length > 0) throw new CalendarConflictError(plan.conflicts);
-  const statements = calendarStatements(db, roomType, plan, causeKey, now);
-  if (statements.length === 0) return { causeKey, plan };
-  try {
-    await db.batch(statements);
-  } catch (err) {
-    if (!isCapacityViolation(err)) throw err;
-    // Re-read to name the nights that filled up since the check.
-    const current = await loadStoredNights(
-      db,
-      roomType.id,
-      updates.map((u) => u.date),
-    );
-    const replanned = planCalendarUpdate(roomType, current, updates).conflicts;
-    throw new CalendarConflictError(
-      replanned.length > 0
-        ? replanned
-        : plan.writes
-            .filter((w) => w.blockedChanged)
-            .map((w) => ({
-              index: updates.findIndex((u) => u.date === w.date),
-              date: w.date,
-              capacity: stored.get(w.date)?.capacity ?? roomType.units,
-              booked: stored.get(w.date)?.booked ?? 0,
-              blocked: w.blocked,
-            })),
-    );
-  }
-  return { causeKey, plan };
+  plan: Pick<CalendarPlan, "writes">,
+): CalendarConflict[] {
+  return plan.writes
+    .filter((w) => w.blockedChanged)
+    .map((w) => ({
+      index: updates.findIndex((u) => u.date === w.date),
+      date: w.date,
+      capacity: stored.get(w.date)?.capacity ?? roomType.units,
+      booked: stored.get(w.date)?.booked ?? 0,
+      blocked: w.blocked,
+    }));
 }

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { TokenRole } from "../store/schema/tenancy.schema";
+import { markTokenUsed, tokenByHash } from "../store/tenants";
 import { ApiError } from "./errors";
 import { API_TOKEN_FORMAT, hashApiToken } from "./tokens";
 import { unknownTokens } from "./unknown-tokens";
@@ -29,11 +30,7 @@ export const requireTenantAuth = createMiddleware<AuthEnv>(async (c, next) => {
   const hash = await hashApiToken(token);
   const invalid = () => new ApiError(401, "invalid_token", "the token is not valid");
   if (unknownTokens.has(hash)) throw invalid();
-  const row = await c.env.DB.prepare(
-    `SELECT id, tenant_id AS tenantId, role, revoked_at AS revokedAt FROM api_tokens WHERE token_hash = ?`,
-  )
-    .bind(hash)
-    .first<{ id: string; tenantId: string; role: TokenRole; revokedAt: number | null }>();
+  const row = await tokenByHash(c.env.DB, hash);
   if (!row) {
     unknownTokens.add(hash);
     throw invalid();
@@ -41,12 +38,7 @@ export const requireTenantAuth = createMiddleware<AuthEnv>(async (c, next) => {
   if (row.revokedAt !== null) throw new ApiError(401, "revoked_token", "the token was revoked");
   c.set("auth", { tenantId: row.tenantId, tokenId: row.id, role: row.role });
   // Bookkeeping, off the response path.
-  c.executionCtx.waitUntil(
-    c.env.DB.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`)
-      .bind(Date.now(), row.id)
-      .run()
-      .catch(() => undefined),
-  );
+  c.executionCtx.waitUntil(markTokenUsed(c.env.DB, row.id, Date.now()).catch(() => undefined));
   await next();
 });
 
