@@ -98,7 +98,7 @@ export const channelMappings = sqliteTable(
     /**
      * Where the platform's id is unique: '' for ids unique on the whole platform (listing, hotel,
      * room ids), the connection id for ids a platform only scopes within one property (a Beds24
-     * price slot, a Google room code). See external-id-rules.ts.
+     * price slot, a Google room code). See src/platforms/external-ids.ts.
      */
     externalScope: text("external_scope").notNull().default(""),
     status: text("status", { enum: MAPPING_STATUSES }).notNull().default("confirmed"),
