@@ -85,8 +85,6 @@ const EXCEPTIONS = [
   {
     files: [
       "src/app.ts",
-      "src/routes/channel-connections.ts",
-      "src/routes/channel-status.ts",
       "src/routes/dead-letters.ts",
       "src/routes/events.ts",
       "src/routes/webhooks.ts",

@@ -1,6 +1,8 @@
-import { and, eq, isNull, type SQL } from "drizzle-orm";
+import { and, eq, getTableColumns, isNull, ne, or, sql, type SQL } from "drizzle-orm";
 import { orm } from "./db";
-import { channelConnections, channelMappings, properties } from "./schema/schema";
+import { d1Statement } from "./mappings";
+import { listPage, type Page, type PageRequest } from "./page";
+import { channelConnections, channelMappings, properties, syncLogs } from "./schema/schema";
 import type { Platform } from "./schema/channels.schema";
 
 /**
@@ -151,4 +153,209 @@ export async function connectionCiphertext(
     .where(and(eq(c.id, connectionId), eq(c.tenantId, tenantId)))
     .get();
   return row?.ciphertext ?? null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API's reads and writes
+
+/** What the API shows of a connection: never the ciphertext, only whether there is one. */
+export type ConnectionView = Omit<ConnectionRecord, "credentialsCiphertext" | "deletedAt"> & {
+  hasCredentials: boolean;
+};
+
+const {
+  credentialsCiphertext: _ciphertext,
+  deletedAt: _deletedAt,
+  ...VIEW_COLUMNS
+} = getTableColumns(c);
+const VIEW = {
+  ...VIEW_COLUMNS,
+  hasCredentials: sql<boolean>`(${c.credentialsCiphertext} IS NOT NULL)`
+    .mapWith(Boolean)
+    .as("has_credentials"),
+};
+
+/**
+ * A view row as a raw `batch()` returns it (column names, SQLite values): the connection's
+ * writes run in the same batch as its mappings' (store/mappings.ts hands those out as D1
+ * statements), so Drizzle's own batch cannot decode them.
+ */
+function viewOf(raw: Record<string, unknown>): ConnectionView {
+  const out: Record<string, unknown> = { hasCredentials: Boolean(raw.has_credentials) };
+  for (const [key, column] of Object.entries(VIEW_COLUMNS)) {
+    const value = raw[column.name];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return out as ConnectionView;
+}
+
+const live = (tenantId: string, id: string) =>
+  and(eq(c.id, id), eq(c.tenantId, tenantId), isNull(c.deletedAt));
+
+/** The tenant's live connection as the API shows it; undefined for another tenant's or a deleted one. */
+export function ownLiveConnection(
+  db: D1Database,
+  tenantId: string,
+  id: string,
+): Promise<ConnectionView | undefined> {
+  return orm(db).select(VIEW).from(c).where(live(tenantId, id)).get();
+}
+
+export interface ConnectionFilter {
+  propertyId?: string | undefined;
+  platform?: Platform | undefined;
+  status?: ConnectionRecord["status"] | undefined;
+}
+
+/** A page of the tenant's live connections, newest first. */
+export function listConnections(
+  db: D1Database,
+  tenantId: string,
+  f: ConnectionFilter,
+  req: PageRequest,
+): Promise<Page<ConnectionView>> {
+  const filters = [
+    eq(c.tenantId, tenantId),
+    isNull(c.deletedAt),
+    f.propertyId === undefined ? undefined : eq(c.propertyId, f.propertyId),
+    f.platform === undefined ? undefined : eq(c.platform, f.platform),
+    f.status === undefined ? undefined : eq(c.status, f.status),
+  ];
+  const key = {
+    ts: c.createdAt,
+    id: c.id,
+    of: (r: ConnectionView) => ({ ts: r.createdAt, id: r.id }),
+  };
+  return listPage(req, key, (w) =>
+    orm(db)
+      .select(VIEW)
+      .from(c)
+      .where(and(...filters, w.after))
+      .orderBy(...w.orderBy)
+      .limit(w.limit),
+  );
+}
+
+/**
+ * Which live rule another connection already holds for this one's key: the same property on the
+ * platform, or the platform's property id (a rule across tenants); null when neither.
+ */
+export async function liveDuplicateOf(
+  db: D1Database,
+  k: { id: string; propertyId: string; platform: Platform; externalPropertyId: string },
+): Promise<"property" | "external" | null> {
+  const clash = await orm(db)
+    .select({ propertyId: c.propertyId })
+    .from(c)
+    .where(
+      and(
+        isNull(c.deletedAt),
+        ne(c.id, k.id),
+        eq(c.platform, k.platform),
+        or(eq(c.propertyId, k.propertyId), eq(c.externalPropertyId, k.externalPropertyId)),
+      ),
+    )
+    .limit(1)
+    .get();
+  if (!clash) return null;
+  return clash.propertyId === k.propertyId ? "property" : "external";
+}
+
+export type ConnectionInsert = Omit<
+  typeof channelConnections.$inferInsert,
+  "lastWebhookAt" | "lastOutboundSuccessAt" | "lastError" | "deletedAt"
+>;
+
+/** Insert; a unique index refuses a second live connection of the property or platform id. */
+export async function insertConnection(db: D1Database, row: ConnectionInsert): Promise<void> {
+  await orm(db).insert(c).values(row);
+}
+
+/** What a PATCH may change (credentials already sealed). */
+export type ConnectionChanges = Partial<
+  Pick<
+    ConnectionRecord,
+    | "externalPropertyId"
+    | "status"
+    | "syncDirection"
+    | "syncAvailability"
+    | "syncPricing"
+    | "syncBookings"
+    | "credentialsCiphertext"
+    | "credentialsKeyId"
+    | "gateSettings"
+  >
+> & { updatedAt: number };
+
+/**
+ * Change the tenant's live connection, in one batch with `beside` (its mappings' statements);
+ * the updated view, or null when it is not (or no longer) live.
+ */
+export async function updateConnection(
+  db: D1Database,
+  tenantId: string,
+  id: string,
+  set: ConnectionChanges,
+  beside: D1PreparedStatement[],
+): Promise<ConnectionView | null> {
+  const update = orm(db).update(c).set(set).where(live(tenantId, id)).returning(VIEW);
+  const [updated] = await db.batch<Record<string, unknown>>([d1Statement(db, update), ...beside]);
+  const raw = updated?.results[0];
+  return raw ? viewOf(raw) : null;
+}
+
+/** Soft-delete and disconnect, in one batch with `beside`; the last view, or null when not live. */
+export async function softDeleteConnection(
+  db: D1Database,
+  tenantId: string,
+  id: string,
+  now: number,
+  beside: D1PreparedStatement[],
+): Promise<ConnectionView | null> {
+  const update = orm(db)
+    .update(c)
+    .set({ deletedAt: now, status: "disconnected", updatedAt: now })
+    .where(live(tenantId, id))
+    .returning(VIEW);
+  const [deleted] = await db.batch<Record<string, unknown>>([d1Statement(db, update), ...beside]);
+  const raw = deleted?.results[0];
+  return raw ? viewOf(raw) : null;
+}
+
+const SYNC_LOG = {
+  id: syncLogs.id,
+  eventId: syncLogs.eventId,
+  syncType: syncLogs.syncType,
+  direction: syncLogs.direction,
+  status: syncLogs.status,
+  recordsProcessed: syncLogs.recordsProcessed,
+  retryCount: syncLogs.retryCount,
+  error: syncLogs.error,
+  triggeredAt: syncLogs.triggeredAt,
+  startedAt: syncLogs.startedAt,
+  finishedAt: syncLogs.finishedAt,
+  durationMs: syncLogs.durationMs,
+};
+export type ConnectionSyncLog = { [K in keyof typeof SYNC_LOG]: (typeof syncLogs.$inferSelect)[K] };
+
+/** A page of one connection's sync log, newest first (the caller checked the connection is the tenant's). */
+export function listConnectionSyncLogs(
+  db: D1Database,
+  tenantId: string,
+  connectionId: string,
+  req: PageRequest,
+): Promise<Page<ConnectionSyncLog>> {
+  const key = {
+    ts: syncLogs.triggeredAt,
+    id: syncLogs.id,
+    of: (r: ConnectionSyncLog) => ({ ts: r.triggeredAt, id: r.id }),
+  };
+  return listPage(req, key, (w) =>
+    orm(db)
+      .select(SYNC_LOG)
+      .from(syncLogs)
+      .where(and(eq(syncLogs.tenantId, tenantId), eq(syncLogs.connectionId, connectionId), w.after))
+      .orderBy(...w.orderBy)
+      .limit(w.limit),
+  );
 }
