@@ -14,6 +14,7 @@ import {
 } from "../http/openapi";
 import { afterCursor, page, pageSchema, PageQuery } from "../http/pagination";
 import { log } from "../lib/log";
+import { presentGateStatus } from "../services/gate-status";
 import { eventDetail, QUEUE_UNAVAILABLE, republishEvent, timeRangeQuery, Where } from "./events";
 
 /**
@@ -68,20 +69,19 @@ const GateStatusSchema = z
   })
   .openapi("ChannelGateStatus");
 
+/** The parts of the one gate-status presenter (services/gate-status.ts) this schema documents. */
 function gateToApi(s: GateStatus): z.infer<typeof GateStatusSchema> {
+  const g = presentGateStatus(s);
   return {
-    connection_id: s.connectionId,
-    pending_nights: s.pendingNights,
-    pending: s.pending.map((p) => ({
-      room_type_id: p.roomTypeId,
-      ranges: p.ranges.map((r) => ({ start: r.start, end: r.end })),
-    })),
-    jobs: s.jobs.map((j) => ({ name: j.name, due_at: j.dueAt, attempts: j.attempts })),
-    last_push_at: s.lastPushAt,
-    last_error: s.lastError,
-    consecutive_failures: s.consecutiveFailures,
-    blocked_reason: s.blockedReason,
-    circuit_state: s.circuit.state,
+    connection_id: g.connection_id,
+    pending_nights: g.pending_nights,
+    pending: g.pending.map((p) => ({ room_type_id: p.room_type_id, ranges: p.ranges })),
+    jobs: g.jobs,
+    last_push_at: g.last_push_at,
+    last_error: g.last_error,
+    consecutive_failures: g.consecutive_failures,
+    blocked_reason: g.blocked_reason,
+    circuit_state: g.circuit_state,
   };
 }
 
