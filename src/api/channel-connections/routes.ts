@@ -49,7 +49,7 @@ import {
 const tags = ["Channel connections"];
 
 /** A live connection of the caller's tenant; another tenant's, unknown or deleted are one 404. */
-async function ownConnection(db: D1Database, tenantId: string, id: string) {
+async function liveConnectionOr404(db: D1Database, tenantId: string, id: string) {
   const row = await ownLiveConnection(db, tenantId, id);
   if (!row) throw notFound(id);
   return row;
@@ -142,7 +142,7 @@ channelConnections
         if (isUniqueViolation(err)) throw duplicate("unknown", key);
         throw err;
       }
-      return c.json(toApi(await ownConnection(c.env.DB, tenantId, id), c.env), 201);
+      return c.json(toApi(await liveConnectionOr404(c.env.DB, tenantId, id), c.env), 201);
     },
   )
   .openapi(
@@ -157,7 +157,10 @@ channelConnections
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      return c.json(toApi(await ownConnection(c.env.DB, c.var.auth.tenantId, id), c.env), 200);
+      return c.json(
+        toApi(await liveConnectionOr404(c.env.DB, c.var.auth.tenantId, id), c.env),
+        200,
+      );
     },
   )
   .openapi(
@@ -180,7 +183,7 @@ channelConnections
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
       const tenantId = c.var.auth.tenantId;
-      const before = await ownConnection(c.env.DB, tenantId, id);
+      const before = await liveConnectionOr404(c.env.DB, tenantId, id);
       const key = {
         id,
         propertyId: before.propertyId,
@@ -251,7 +254,7 @@ channelConnections
       const { id } = c.req.valid("param");
       const req = pageRequest(c.req.valid("query"));
       const tenantId = c.var.auth.tenantId;
-      await ownConnection(c.env.DB, tenantId, id);
+      await liveConnectionOr404(c.env.DB, tenantId, id);
       const result = await listConnectionSyncLogs(c.env.DB, tenantId, id, req);
       return c.json({ data: result.data.map(syncLogToApi), next_cursor: result.next_cursor }, 200);
     },
