@@ -248,7 +248,7 @@ export class PlatformError extends Error {
 
 export type { MappingType };
 
-/** The format of one kind of platform id (src/domain/external-id-rules.ts checks against it). */
+/** The format of one kind of platform id (src/platforms/external-ids.ts checks against it). */
 export interface ExternalIdRule {
   /** The rule as a sentence, e.g. "Airbnb listing ids are 1–20 digits". */
   readonly rule: string;
