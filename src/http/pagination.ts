@@ -44,8 +44,12 @@ function cursorOf(cursor: string | undefined): Cursor | null {
 export function pageRequest(
   q: { limit: number; cursor?: string | undefined },
   order: "asc" | "desc" = "desc",
+  opts: { emptyCursorIsFirstPage?: boolean } = {},
 ): PageRequest {
-  return { limit: q.limit, after: cursorOf(q.cursor || undefined), order };
+  // An empty `?cursor=` is no cursor from a previous page: a 400, except where a list has
+  // always read it as the first page (channel mappings).
+  const cursor = opts.emptyCursorIsFirstPage && q.cursor === "" ? undefined : q.cursor;
+  return { limit: q.limit, after: cursorOf(cursor), order };
 }
 
 /**

@@ -177,6 +177,11 @@ describe("properties", () => {
     const badCursor = await call<ErrorBody>("GET", "/api/v1/properties?cursor=%%%", a.admin);
     expect(badCursor.status).toBe(400);
     expect(badCursor.body.error.message).toContain("cursor");
+
+    // An empty cursor is not one a previous page handed out.
+    const emptyCursor = await call<ErrorBody>("GET", "/api/v1/properties?cursor=", a.admin);
+    expect(emptyCursor.status).toBe(400);
+    expect(emptyCursor.body.error.message).toContain("cursor");
   });
 
   it("manages room types and rate plans, with 409 on duplicate names", async () => {

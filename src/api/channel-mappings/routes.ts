@@ -116,7 +116,12 @@ channelMappings
       mappingType: q.mapping_type,
       includeDeleted: q.include_deleted,
     };
-    const found = await listMappings(c.env.DB, c.var.auth.tenantId, filter, pageRequest(q));
+    const found = await listMappings(
+      c.env.DB,
+      c.var.auth.tenantId,
+      filter,
+      pageRequest(q, "desc", { emptyCursorIsFirstPage: true }),
+    );
     return c.json({ data: found.data.map(present), next_cursor: found.next_cursor }, 200);
   })
   .openapi(createMappingRoute, async (c) => {
