@@ -89,7 +89,7 @@ export class GateFlush {
     // Marks from here on belong to the next flush's coalescing window.
     this.p.pending.closeWindow();
     // With price sync off, prices changed meanwhile stay pending, unplanned: turning it on flushes
-    // the gate (routes/channel-connections.ts) and the channel gets them then.
+    // the gate (src/api/channel-connections/) and the channel gets them then.
     const pushPrices = Boolean(connection.syncPricing);
     const planning = await planPushes({
       pending: this.p.pending,
