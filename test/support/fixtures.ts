@@ -199,9 +199,12 @@ export function deliver(d: Delivery): Promise<Response> {
  * (waitUntil, an alarm) calls this after its test file closed.
  */
 export async function SELF_FETCH(url: string, init?: RequestInit): Promise<Response> {
-  return (
-    exports as unknown as { default: { fetch: (r: Request) => Promise<Response> } }
-  ).default.fetch(new Request(url, init));
+  return engineFetch(new Request(url, init));
+}
+
+/** The engine's fetch handler on one request, typed from the main module (no cast). */
+export function engineFetch(request: Request): Promise<Response> {
+  return exports.default.fetch(request);
 }
 
 /** Sign and POST an OTA webhook body the way a platform would. */
