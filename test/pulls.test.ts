@@ -1,6 +1,7 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
+import { messageBatch } from "./support/queue";
 import { runScheduled } from "../src/jobs/cron";
 import { meteredD1, newMeter } from "../src/lib/d1-meter";
 import { handleInboundBatch } from "../src/queue/inbound";
@@ -50,9 +51,9 @@ function capturingEnv(base: Env = env) {
 
 async function consume(messages: InboundMessage[], withEnv: Env): Promise<string[]> {
   const outcomes: string[] = messages.map(() => "none");
-  const batch = {
-    queue: "inbound",
-    messages: messages.map((body, i) => ({
+  const batch = messageBatch(
+    "inbound",
+    messages.map((body, i) => ({
       id: `m-${i}-${crypto.randomUUID()}`,
       timestamp: new Date(),
       attempts: 1,
@@ -60,10 +61,8 @@ async function consume(messages: InboundMessage[], withEnv: Env): Promise<string
       ack: () => void (outcomes[i] = "acked"),
       retry: () => void (outcomes[i] = "retried"),
     })),
-    ackAll: () => {},
-    retryAll: () => {},
-  };
-  await handleInboundBatch(batch as unknown as MessageBatch<unknown>, withEnv);
+  );
+  await handleInboundBatch(batch, withEnv);
   return outcomes;
 }
 

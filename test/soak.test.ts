@@ -1,6 +1,7 @@
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { setGateClock } from "./support/gate";
+import { messageBatch } from "./support/queue";
 import { generateApiToken, hashApiToken } from "../src/http/tokens";
 import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
 import { defaultDeps, handleInboundBatch } from "../src/queue/inbound";
@@ -56,20 +57,17 @@ async function deliverBatch(batch: Pending[]) {
       outcome.set(p, "retry");
     },
   }));
-  await handleInboundBatch(
-    { queue: "inbound", messages, ackAll() {}, retryAll() {} } as unknown as MessageBatch<unknown>,
-    soakEnv,
-    { ...defaultDeps(), now: () => Date.now() + aheadMs },
-  );
+  await handleInboundBatch(messageBatch("inbound", messages), soakEnv, {
+    ...defaultDeps(),
+    now: () => Date.now() + aheadMs,
+  });
   return outcome;
 }
 
 describe("soak: 500 syncs against a sandbox failing 30 % of calls", () => {
   it("ends with every event applied and none lost", { timeout: 240_000 }, async () => {
     const p = await seedPortfolio();
-    await runInDurableObject(env.CHANNEL_GATE.getByName(p.airbnb.connectionId), (gate) => {
-      (gate as unknown as { clock: () => number }).clock = () => Date.now() + aheadMs;
-    });
+    await setGateClock(p.airbnb.connectionId, () => Date.now() + aheadMs);
     const token = generateApiToken();
     await env.DB.prepare(
       `INSERT INTO api_tokens (id, tenant_id, name, role, token_hash, token_prefix, created_at) VALUES (?, ?, 'soak', 'admin', ?, ?, ?)`,
@@ -162,16 +160,7 @@ describe("soak: 500 syncs against a sandbox failing 30 % of calls", () => {
         ack() {},
         retry() {},
       }));
-      await handleDeadLetterBatch(
-        {
-          queue: "inbound-dlq",
-          messages,
-          ackAll() {},
-          retryAll() {},
-        } as unknown as MessageBatch<unknown>,
-        env,
-        "inbound",
-      );
+      await handleDeadLetterBatch(messageBatch("inbound-dlq", messages), env, "inbound");
     }
     const sandboxLog = await sandbox<{ requests: Array<{ status: number }> }>(
       "GET",

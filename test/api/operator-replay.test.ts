@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { messageBatch } from "../support/queue";
 import { bytesToBase64 } from "../../src/lib/encoding";
 import { handleInboundBatch } from "../../src/queue/inbound";
 import type { WebhookMessage } from "../../src/queue/messages";
@@ -153,15 +154,7 @@ describe("replay and retry through the sandbox", () => {
         retried = true;
       },
     };
-    await handleInboundBatch(
-      {
-        queue: "inbound",
-        messages: [msg],
-        ackAll: () => {},
-        retryAll: () => {},
-      } as unknown as MessageBatch<unknown>,
-      env,
-    );
+    await handleInboundBatch(messageBatch("inbound", [msg]), env);
     expect(retried).toBe(true);
     const event = await eventByKey(admin, r.key);
     const failed = await getEvent(admin, event.id as string);

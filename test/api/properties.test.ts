@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { api as typedApi } from "../support/api";
 import { SELF_FETCH } from "../support/fixtures";
+import { seed } from "../support/seed";
 
 const api = (path: string, init: RequestInit & { token?: string } = {}) =>
   SELF_FETCH(`http://engine.test${path}`, {
@@ -39,26 +41,15 @@ interface Page<T> {
   next_cursor: string | null;
 }
 
-async function createTenant(name: string) {
-  const res = await call<{ tenant: { id: string }; token: { token: string } }>(
-    "POST",
-    "/api/v1/tenants",
-    "test-operator-token",
-    { name },
-  );
-  expect(res.status).toBe(201);
-  const admin = res.body.token.token;
-  const ro = await call<{ token: string }>("POST", "/api/v1/tokens", admin, { name: "viewer" });
-  expect(ro.status).toBe(201);
-  return { tenantId: res.body.tenant.id, admin, readOnly: ro.body.token };
-}
+/** A tenant with an admin and a read-only token (seed.tenant expects each 201). */
+const createTenant = (name: string) => seed.tenant({ name, readOnly: true });
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
 
 async function createProperty(t: Tenant, name: string, time_zone = "Europe/Berlin") {
-  const res = await call<Property>("POST", "/api/v1/properties", t.admin, { name, time_zone });
-  expect(res.status).toBe(201);
-  return res.body;
+  const res = await typedApi(t.admin).POST("/api/v1/properties", { body: { name, time_zone } });
+  expect(res.response.status).toBe(201);
+  return res.data!;
 }
 
 describe("properties", () => {
@@ -266,28 +257,29 @@ describe("properties", () => {
     expect(foreign.body.error.message).toContain("room_type_id");
   });
 
-  it("validates room types and rate plans, naming the field", async () => {
+  it.each<[unknown, string]>([
+    [{ name: "R", units: 0 }, "units"],
+    [{ name: "R", units: 1.5 }, "units"],
+    [{ name: "R", units: "2" }, "units"],
+    [{ name: "R", units: 1, currency: "eur" }, "currency"],
+    [{ name: "R", units: 1, currency: "EURO" }, "currency"],
+    [{ name: "R", units: 1, base_price_minor: 100 }, "currency"],
+    [{ name: "R", units: 1, base_price_minor: -1, currency: "EUR" }, "base_price_minor"],
+    [{ units: 1 }, "name"],
+  ])("rejects the room type %j with 422 naming %s", async (body, field) => {
     const p = await createProperty(a, "Validation rooms");
-    const cases: Array<[unknown, string]> = [
-      [{ name: "R", units: 0 }, "units"],
-      [{ name: "R", units: 1.5 }, "units"],
-      [{ name: "R", units: "2" }, "units"],
-      [{ name: "R", units: 1, currency: "eur" }, "currency"],
-      [{ name: "R", units: 1, currency: "EURO" }, "currency"],
-      [{ name: "R", units: 1, base_price_minor: 100 }, "currency"],
-      [{ name: "R", units: 1, base_price_minor: -1, currency: "EUR" }, "base_price_minor"],
-      [{ units: 1 }, "name"],
-    ];
-    for (const [body, field] of cases) {
-      const res = await call<ErrorBody>(
-        "POST",
-        `/api/v1/properties/${p.id}/room-types`,
-        a.admin,
-        body,
-      );
-      expect(res.status, JSON.stringify(body)).toBe(422);
-      expect(res.body.error.message).toContain(field);
-    }
+    const res = await call<ErrorBody>(
+      "POST",
+      `/api/v1/properties/${p.id}/room-types`,
+      a.admin,
+      body,
+    );
+    expect(res.status, JSON.stringify(body)).toBe(422);
+    expect(res.body.error.message).toContain(field);
+  });
+
+  it("validates a rate plan's room type reference, naming the field", async () => {
+    const p = await createProperty(a, "Validation rooms");
     const badRef = await call<ErrorBody>("POST", `/api/v1/properties/${p.id}/rate-plans`, a.admin, {
       room_type_id: "../x",
       name: "S",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SELF_FETCH } from "../support/fixtures";
+import { seed } from "../support/seed";
 
 const api = (path: string, init: RequestInit & { token?: string } = {}) =>
   SELF_FETCH(`http://engine.test${path}`, {
@@ -11,14 +12,10 @@ const api = (path: string, init: RequestInit & { token?: string } = {}) =>
     },
   });
 
+/** POST /tenants as the operator (seed.tenant expects its 201). */
 async function createTenant(name: string) {
-  const res = await api("/api/v1/tenants", {
-    method: "POST",
-    token: "test-operator-token",
-    body: JSON.stringify({ name }),
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { tenant: { id: string }; token: { token: string; id: string } };
+  const t = await seed.tenant({ name });
+  return { tenant: { id: t.tenantId }, token: { token: t.admin, id: t.adminTokenId } };
 }
 
 describe("tenants and tokens", () => {
@@ -39,12 +36,15 @@ describe("tenants and tokens", () => {
     expect(JSON.stringify(body)).not.toContain(token.token);
   });
 
-  it("answers 401 for a missing, malformed, unknown or revoked token", async () => {
-    expect((await api("/api/v1/tokens")).status).toBe(401);
-    expect((await api("/api/v1/tokens", { headers: { authorization: "Basic abc" } })).status).toBe(
-      401,
-    );
-    expect((await api("/api/v1/tokens", { token: `cm_${"x".repeat(43)}` })).status).toBe(401);
+  it.each<[string, RequestInit & { token?: string }]>([
+    ["missing", {}],
+    ["malformed", { headers: { authorization: "Basic abc" } }],
+    ["unknown", { token: `cm_${"x".repeat(43)}` }],
+  ])("answers 401 for a %s token", async (_what, init) => {
+    expect((await api("/api/v1/tokens", init)).status).toBe(401);
+  });
+
+  it("answers 401 for a revoked token", async () => {
     const { token } = await createTenant("Agency B");
     const created = await api("/api/v1/tokens", {
       method: "POST",

@@ -3907,18 +3907,18 @@ export interface components {
        * @default pending
        * @enum {string}
        */
-      status: "pending" | "active" | "paused" | "error" | "disconnected" | "expired";
+      status?: "pending" | "active" | "paused" | "error" | "disconnected" | "expired";
       /**
        * @default bidirectional
        * @enum {string}
        */
-      sync_direction: "bidirectional" | "inbound_only" | "outbound_only";
+      sync_direction?: "bidirectional" | "inbound_only" | "outbound_only";
       /** @default true */
-      sync_availability: boolean;
+      sync_availability?: boolean;
       /** @default true */
-      sync_pricing: boolean;
+      sync_pricing?: boolean;
       /** @default true */
-      sync_bookings: boolean;
+      sync_bookings?: boolean;
       /**
        * @description Write-only: API keys, OAuth tokens, webhook secrets. Encrypted at rest (AES-GCM) and never returned.
        * @example {
@@ -4423,7 +4423,7 @@ export interface components {
        * @default failed
        * @enum {string}
        */
-      status: "failed" | "retrying" | "unmapped";
+      status?: "failed" | "retrying" | "unmapped";
       /** @example prop_3b1f… */
       property_id?: string;
       /** @example con_4e1d… */
@@ -4451,7 +4451,7 @@ export interface components {
       /** @description received_at < to (epoch ms) */
       to?: number;
       /** @default 500 */
-      limit: number;
+      limit?: number;
     };
     ChannelEventDetail: components["schemas"]["ChannelEvent"] & {
       /** @description Every failed attempt, kept across retries */

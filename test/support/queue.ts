@@ -47,11 +47,24 @@ export async function deliverAttempt(
       outcome.retryDelay = opts?.delaySeconds;
     },
   };
-  const batch = { queue: "inbound", messages: [msg], ackAll: () => {}, retryAll: () => {} };
-  await handleInboundBatch(batch as unknown as MessageBatch<unknown>, withEnv, {
+  await handleInboundBatch(messageBatch("inbound", [msg]), withEnv, {
     now: () => Date.now(),
     fetch: (i, init) => fetch(i, init),
     random: () => 0,
   });
   return outcome;
+}
+
+/** A queue batch built by hand, typed: the consumer under test reads exactly these messages. */
+export function messageBatch<Body>(
+  queue: string,
+  messages: readonly Message<Body>[],
+): MessageBatch<Body> {
+  return {
+    queue,
+    messages,
+    metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } },
+    ackAll: () => {},
+    retryAll: () => {},
+  };
 }
