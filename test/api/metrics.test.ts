@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { percentileOffset } from "../../src/domain/metrics";
 import { SELF_FETCH, uniqueDigits } from "../support/fixtures";
+import { seed } from "../support/seed";
 
 async function call<T = any>(path: string, token?: string): Promise<{ status: number; body: T }> {
   const res = await SELF_FETCH(`http://engine.test${path}`, {
@@ -10,21 +11,10 @@ async function call<T = any>(path: string, token?: string): Promise<{ status: nu
   return { status: res.status, body: (await res.json()) as T };
 }
 
+/** A tenant with an admin and a read-only token (seed.tenant expects each 201). */
 async function createTenant(name: string) {
-  const res = await SELF_FETCH("http://engine.test/api/v1/tenants", {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer test-operator-token" },
-    body: JSON.stringify({ name }),
-  });
-  expect(res.status).toBe(201);
-  const body = (await res.json()) as { tenant: { id: string }; token: { token: string } };
-  const ro = await SELF_FETCH("http://engine.test/api/v1/tokens", {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${body.token.token}` },
-    body: JSON.stringify({ name: "viewer" }),
-  });
-  const readOnly = ((await ro.json()) as { token: string }).token;
-  return { id: body.tenant.id, admin: body.token.token, readOnly };
+  const t = await seed.tenant({ name, readOnly: true });
+  return { id: t.tenantId, admin: t.admin, readOnly: t.readOnly };
 }
 
 const FROM = Date.UTC(2026, 2, 1);
@@ -142,18 +132,22 @@ describe("GET /api/v1/metrics/sync", () => {
     expect(res.body.webhook_latency).toEqual([]);
   });
 
-  it("refuses a bad window and a missing token", async () => {
-    expect((await call(`/api/v1/metrics/sync?from=${TO}&to=${FROM}`, a.admin)).status).toBe(400);
-    expect((await call(`/api/v1/metrics/sync?from=soon`, a.admin)).status).toBe(400);
-    const anon = await call(`/api/v1/metrics/sync`);
-    expect(anon.status).toBe(401);
+  it.each<[string, string, boolean, number]>([
+    ["a window that ends before it starts", `?from=${TO}&to=${FROM}`, true, 400],
+    ["a window bound that is not a number", `?from=soon`, true, 400],
+    ["a missing token", ``, false, 401],
+  ])("refuses %s", async (_what, query, withToken, status) => {
+    const res = await call(`/api/v1/metrics/sync${query}`, withToken ? a.admin : undefined);
+    expect(res.status).toBe(status);
   });
 
-  it("uses nearest-rank percentiles", () => {
-    expect(percentileOffset(0.5, 1)).toBe(0);
-    expect(percentileOffset(0.99, 1)).toBe(0);
-    expect(percentileOffset(0.5, 4)).toBe(1);
-    expect(percentileOffset(0.99, 100)).toBe(98);
-    expect(percentileOffset(0.99, 1000)).toBe(989);
+  it.each([
+    [0.5, 1, 0],
+    [0.99, 1, 0],
+    [0.5, 4, 1],
+    [0.99, 100, 98],
+    [0.99, 1000, 989],
+  ])("uses nearest-rank percentiles: p%f of %i values is offset %i", (p, n, offset) => {
+    expect(percentileOffset(p, n)).toBe(offset);
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { sandbox, SELF_FETCH } from "../support/fixtures";
+import { SELF_FETCH } from "../support/fixtures";
+import { seed } from "../support/seed";
 import { seedDeadLetter, seedEvent, seedSyncLog, webhookMessageOf } from "./operator-fixtures";
 
 /**
@@ -38,77 +39,43 @@ let a: {
   syncLog: string;
 };
 let b: { token: string };
+/** A's Airbnb listing (the connection's property and its room type's mapping). */
+let listing: string;
 
 beforeAll(async () => {
-  const tenant = async (name: string) =>
-    ok("POST", "/api/v1/tenants", "test-operator-token", { name }) as Promise<{
-      tenant: { id: string };
-      token: { token: string; id: string };
-    }>;
-  const ta = await tenant("Isolation A");
-  const tb = await tenant("Isolation B");
-  const t = ta.token.token;
-  const property = (
-    await ok("POST", "/api/v1/properties", t, { name: "A house", time_zone: "Europe/Berlin" })
-  ).id;
-  const roomType = (
-    await ok("POST", `/api/v1/properties/${property}/room-types`, t, {
-      name: "Whole house",
-      units: 1,
-    })
-  ).id;
-  const ratePlan = (
-    await ok("POST", `/api/v1/properties/${property}/rate-plans`, t, {
-      room_type_id: roomType,
-      name: "Standard",
-    })
-  ).id;
-  // A's own Airbnb host account owns the listing: the mapping below is confirmed by the sandbox.
-  const host = await sandbox<{ account: string; refresh_token: string }>(
-    "POST",
-    "/_sandbox/airbnb/accounts",
-    {},
-  );
-  await sandbox("PUT", "/_sandbox/airbnb/listings/77700001", { account: host.account });
-  const connection = (
-    await ok("POST", "/api/v1/channel-connections", t, {
-      property_id: property,
-      platform: "airbnb",
-      external_property_id: "77700001",
-      credentials: { refresh_token: host.refresh_token },
-    })
-  ).id;
-  const mapping = (
-    await ok("POST", "/api/v1/channel-mappings", t, {
-      connection_id: connection,
-      mapping_type: "room_type",
-      internal_id: roomType,
-      external_id: "77700001",
-    })
-  ).id;
+  const ta = await seed.tenant({ name: "Isolation A" });
+  const tb = await seed.tenant({ name: "Isolation B" });
+  const t = ta.admin;
+  // A's own Airbnb host account owns the listing: the mapping is confirmed by the sandbox.
+  const seeded = await seed.property({ tenant: ta, name: "A house", platforms: ["airbnb"] });
+  const { propertyId: property, roomTypeIds, ratePlanIds } = seeded;
+  const [roomType, ratePlan] = [roomTypeIds[0]!, ratePlanIds[0]!];
+  const airbnb = seeded.connections.airbnb!;
+  const [connection, mapping] = [airbnb.connectionId, airbnb.mappingId!];
+  listing = airbnb.externalPropertyId;
   // A failed event of A's, its dead letter and its sync log (the consumers' own tests make real ones).
   const event = await seedEvent({
-    tenantId: ta.tenant.id,
+    tenantId: ta.tenantId,
     connectionId: connection,
     propertyId: property,
     status: "failed",
   });
   const deadLetter = await seedDeadLetter({
-    tenantId: ta.tenant.id,
+    tenantId: ta.tenantId,
     connectionId: connection,
     platform: "airbnb",
     idempotencyKey: event.key,
     body: webhookMessageOf(event),
   });
   const syncLog = await seedSyncLog({
-    tenantId: ta.tenant.id,
+    tenantId: ta.tenantId,
     connectionId: connection,
     direction: "inbound",
     eventKey: event.key,
   });
   a = {
     token: t,
-    tokenId: ta.token.id,
+    tokenId: ta.adminTokenId,
     property,
     roomType,
     ratePlan,
@@ -118,7 +85,7 @@ beforeAll(async () => {
     deadLetter,
     syncLog,
   };
-  b = { token: tb.token.token };
+  b = { token: tb.admin };
 });
 
 /** A night inside every calendar window (the property's today + 10 days, give or take a day). */
@@ -213,7 +180,7 @@ describe("tenant isolation", () => {
       [
         "POST",
         "/api/v1/channel-mappings/test",
-        { connection_id: a.connection, payload: { listing_id: "77700001" } },
+        { connection_id: a.connection, payload: { listing_id: listing } },
       ],
     ];
     for (const [method, path, body] of bodies) {
@@ -257,7 +224,7 @@ describe("tenant isolation", () => {
       (await ok("GET", `/api/v1/channel-connections/${a.connection}`, a.token)).status,
     ).not.toBe("paused");
     expect((await ok("GET", `/api/v1/channel-mappings/${a.mapping}`, a.token)).external_id).toBe(
-      "77700001",
+      listing,
     );
     const event = await ok("GET", `/api/v1/events/${a.event}`, a.token);
     expect(event).toMatchObject({ status: "failed", dead_letters: [{ resolved_at: null }] });
