@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decryptCredentials } from "../../src/lib/credentials-crypto";
 import { addDaysUtc, SELF_FETCH, uniqueDigits } from "../support/fixtures";
+import { seed } from "../support/seed";
 
 /** Every response body this file receives, so the last test can scan them for secrets. */
 const bodies: string[] = [];
@@ -74,19 +75,8 @@ interface SyncLog {
   status: string;
 }
 
-async function createTenant(name: string) {
-  const res = await call<{ tenant: { id: string }; token: { token: string } }>(
-    "POST",
-    "/api/v1/tenants",
-    "test-operator-token",
-    { name },
-  );
-  expect(res.status).toBe(201);
-  const admin = res.body.token.token;
-  const ro = await call<{ token: string }>("POST", "/api/v1/tokens", admin, { name: "viewer" });
-  expect(ro.status).toBe(201);
-  return { tenantId: res.body.tenant.id, admin, readOnly: ro.body.token };
-}
+/** A tenant with an admin and a read-only token (seed.tenant expects each 201). */
+const createTenant = (name: string) => seed.tenant({ name, readOnly: true });
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
 
 async function createProperty(t: Tenant, name: string) {

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { giveAirbnbAccount, sandbox, SELF_FETCH, uniqueDigits } from "../support/fixtures";
+import { seed } from "../support/seed";
 
 async function call<T = any>(
   method: string,
@@ -52,19 +53,10 @@ interface Tenant {
   readOnly: string;
 }
 
+/** A tenant with an admin and a read-only token (seed.tenant expects each 201). */
 async function createTenant(name: string): Promise<Tenant> {
-  const res = await call<{ tenant: { id: string }; token: { token: string } }>(
-    "POST",
-    "/api/v1/tenants",
-    "test-operator-token",
-    { name },
-  );
-  expect(res.status).toBe(201);
-  const ro = await call<{ token: string }>("POST", "/api/v1/tokens", res.body.token.token, {
-    name: "viewer",
-  });
-  expect(ro.status).toBe(201);
-  return { id: res.body.tenant.id, admin: res.body.token.token, readOnly: ro.body.token };
+  const t = await seed.tenant({ name, readOnly: true });
+  return { id: t.tenantId, admin: t.admin, readOnly: t.readOnly };
 }
 
 interface Seeded {
