@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { unparkDeadLetters } from "../src/jobs/unpark-dead-letters";
-import { handleDeadLetterBatch, vaultOf } from "../src/queue/dead-letter-consumer";
+import { handleDeadLetterBatch, vaultOf } from "../src/queue/dead-letter";
 import { handleInboundBatch } from "../src/queue/inbound";
 import type { InboundMessage } from "../src/queue/messages";
 import { STORAGE_HORIZON_MS } from "../src/queue/storage-deferral";
 import { addDaysUtc, eventually, sandbox, seedPortfolio } from "./support/fixtures";
-import { webhookFor } from "./support/queue";
+import { fakeQueue, webhookFor } from "./support/queue";
 
 /**
  * Nothing accepted is lost when D1 is down. After the edge answered 202 the queue message is the
@@ -73,16 +73,14 @@ describe("D1 down for 10 minutes", () => {
     const failing = {
       ...env,
       DB: flakyD1(env.DB, () => clock >= t0 + DOWN_MS),
-      INBOUND_QUEUE: {
-        send: async (body: InboundMessage, o?: { delaySeconds?: number }) =>
-          void due.push({ body, at: clock + (o?.delaySeconds ?? 0) * 1000, attempts: 1 }),
-      },
-      INBOUND_DLQ: {
-        send: async () => {
-          throw new Error("nothing may reach the dead-letter queue in this test");
-        },
-      },
-    } as unknown as Env;
+      INBOUND_QUEUE: fakeQueue<InboundMessage>(
+        (body, delaySeconds) =>
+          void due.push({ body, at: clock + (delaySeconds ?? 0) * 1000, attempts: 1 }),
+      ),
+      INBOUND_DLQ: fakeQueue(() => {
+        throw new Error("nothing may reach the dead-letter queue in this test");
+      }),
+    };
     let deliveries = 0;
     while (due.length > 0) {
       due.sort((a, b) => a.at - b.at);

@@ -1,8 +1,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
-import { deliverAttempt, webhookFor } from "./support/queue";
+import { handleDeadLetterBatch } from "../src/queue/dead-letter";
+import { deliverAttempt, fakeQueue, webhookFor } from "./support/queue";
 import {
   addDaysUtc,
   eventually,
@@ -99,14 +99,12 @@ describe("retries and dead letters", () => {
     // Five consecutive 503s opened the circuit. The 6th attempt is no failure: the event goes
     // back on the queue as a new message, delayed until the circuit half-opens (60 s).
     const sent: Array<{ body: Record<string, unknown>; delaySeconds?: number }> = [];
-    const recording = {
+    const recording: Env = {
       ...env,
-      INBOUND_QUEUE: {
-        send: async (body: Record<string, unknown>, opts?: { delaySeconds?: number }) => {
-          sent.push({ body, delaySeconds: opts?.delaySeconds });
-        },
-      },
-    } as unknown as Env;
+      INBOUND_QUEUE: fakeQueue<Record<string, unknown>>((body, delaySeconds) => {
+        sent.push({ body, delaySeconds });
+      }),
+    };
     const sixth = await deliverAttempt(message, 6, recording);
     expect(sixth).toEqual({ acked: true });
     expect(sent).toHaveLength(1);

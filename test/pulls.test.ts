@@ -1,7 +1,7 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
-import { messageBatch } from "./support/queue";
+import { fakeQueue, messageBatch } from "./support/queue";
 import { runScheduled } from "../src/jobs/cron";
 import { meteredD1, newMeter } from "../src/lib/d1-meter";
 import { handleInboundBatch } from "../src/queue/inbound";
@@ -38,15 +38,11 @@ const pullOf = (p: Portfolio, key: string, at = Date.now()): PullMessage => ({
 /** Consumer runs with the queue captured: what each batch sends instead of enqueuing it. */
 function capturingEnv(base: Env = env) {
   const sent: Array<{ body: InboundMessage; delaySeconds?: number }> = [];
-  const queue = {
-    send: async (body: InboundMessage, opts?: { delaySeconds?: number }) => {
-      sent.push({ body, delaySeconds: opts?.delaySeconds });
-    },
-    sendBatch: async (items: Array<{ body: InboundMessage; delaySeconds?: number }>) => {
-      for (const i of items) sent.push({ body: i.body, delaySeconds: i.delaySeconds });
-    },
-  };
-  return { env: { ...base, INBOUND_QUEUE: queue as unknown as Queue } as Env, sent };
+  const queue = fakeQueue<InboundMessage>((body, delaySeconds) => {
+    sent.push({ body, delaySeconds });
+  });
+  const captured: Env = { ...base, INBOUND_QUEUE: queue };
+  return { env: captured, sent };
 }
 
 async function consume(messages: InboundMessage[], withEnv: Env): Promise<string[]> {

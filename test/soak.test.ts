@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setGateClock } from "./support/gate";
-import { messageBatch } from "./support/queue";
+import { fakeQueue, messageBatch } from "./support/queue";
 import { generateApiToken, hashApiToken } from "../src/http/tokens";
-import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
+import { handleDeadLetterBatch } from "../src/queue/dead-letter";
 import { defaultDeps, handleInboundBatch } from "../src/queue/inbound";
 import type { WebhookMessage } from "../src/queue/messages";
 import { bytesToBase64 } from "../src/lib/encoding";
@@ -34,14 +34,12 @@ let aheadMs = 0;
 let longestDelay = 0;
 /** Events the gate held back, sent again to the queue as new messages (see holdForGate). */
 const resent: Array<{ body: WebhookMessage; delaySeconds: number }> = [];
-const soakEnv = {
+const soakEnv: Env = {
   ...env,
-  INBOUND_QUEUE: {
-    send: async (body: WebhookMessage, opts?: { delaySeconds?: number }) => {
-      resent.push({ body, delaySeconds: opts?.delaySeconds ?? 0 });
-    },
-  },
-} as unknown as Env;
+  INBOUND_QUEUE: fakeQueue<WebhookMessage>((body, delaySeconds) => {
+    resent.push({ body, delaySeconds: delaySeconds ?? 0 });
+  }),
+};
 
 /** One queue delivery of a batch through the real consumer, recording ack or retry per message. */
 async function deliverBatch(batch: Pending[]) {

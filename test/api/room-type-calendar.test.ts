@@ -6,6 +6,7 @@ import { importChannelBooking } from "../../src/services/booking-import";
 import { addDays, localToday } from "../../src/domain/dates";
 import type { NightsChangedMessage } from "../../src/queue/messages";
 import { seedPortfolio, uniqueDigits, type Portfolio } from "../support/fixtures";
+import { fakeQueue } from "../support/queue";
 import { tokenFor, type Json } from "./operator-fixtures";
 
 /**
@@ -14,24 +15,19 @@ import { tokenFor, type Json } from "./operator-fixtures";
  * outbox rows it leaves for the cron relay), and no ChannelGate is involved.
  */
 
-interface OutboundQueue {
+interface OutboundQueue extends Queue<NightsChangedMessage> {
   down: boolean;
   sent: NightsChangedMessage[];
-  sendBatch(messages: Array<{ body: NightsChangedMessage }>): Promise<void>;
-  send(body: NightsChangedMessage): Promise<void>;
 }
 
 function outboundQueue(): OutboundQueue {
   const q: OutboundQueue = {
     down: false,
     sent: [],
-    async sendBatch(messages) {
+    ...fakeQueue<NightsChangedMessage>((body) => {
       if (q.down) throw new Error("queue unavailable");
-      q.sent.push(...messages.map((m) => m.body));
-    },
-    async send(body) {
-      await q.sendBatch([{ body }]);
-    },
+      q.sent.push(body);
+    }),
   };
   return q;
 }
@@ -49,7 +45,7 @@ async function call(method: string, path: string, token: string, body?: unknown)
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     }),
-    { ...env, OUTBOUND_QUEUE: queue, ...envOverride } as unknown as Env,
+    { ...env, OUTBOUND_QUEUE: queue, ...envOverride },
     ctx,
   );
   await waitOnExecutionContext(ctx);

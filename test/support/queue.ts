@@ -68,3 +68,24 @@ export function messageBatch<Body>(
     retryAll: () => {},
   };
 }
+
+/**
+ * A stand-in queue, typed: every message sent (alone or in a batch) is handed to `onSend` with
+ * its delay, so a test records or refuses what a consumer enqueues instead of enqueuing it.
+ */
+export function fakeQueue<Body = unknown>(
+  onSend: (body: Body, delaySeconds: number | undefined) => void | Promise<void>,
+): Queue<Body> {
+  const metrics = { backlogCount: 0, backlogBytes: 0 };
+  return {
+    metrics: async () => metrics,
+    send: async (body, options) => {
+      await onSend(body, options?.delaySeconds);
+      return { metadata: { metrics } };
+    },
+    sendBatch: async (messages) => {
+      for (const m of messages) await onSend(m.body, m.delaySeconds);
+      return { metadata: { metrics } };
+    },
+  };
+}
