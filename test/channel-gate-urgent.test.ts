@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ChannelGate } from "../durable-objects/channel-gate";
-import { meteredD1, newMeter } from "../src/lib/d1-meter";
+import { meteredD1, newMeter } from "../src/store/d1-meter";
 import { tokenFor } from "./api/operator-fixtures";
 import {
   addDaysUtc,

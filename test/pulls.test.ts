@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { fakeQueue, messageBatch } from "./support/queue";
 import { runScheduled } from "../src/jobs/cron";
-import { meteredD1, newMeter } from "../src/lib/d1-meter";
+import { meteredD1, newMeter } from "../src/store/d1-meter";
 import { handleInboundBatch } from "../src/queue/inbound";
 import type { InboundMessage, PullMessage } from "../src/queue/messages";
 import {

@@ -8,7 +8,7 @@ import {
 import { loadStoredBookings, unmappedBookingStatement } from "../../store/bookings";
 import { confirmedRooms } from "../../store/confirmed-mappings";
 import type { ConnectionRow } from "../../store/connections";
-import type { D1Meter } from "../../lib/d1-meter";
+import type { D1Meter } from "../../store/d1-meter";
 import type { ChannelBooking } from "../../platforms/contract";
 import { PermanentError } from "../retry-policy";
 

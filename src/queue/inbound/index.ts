@@ -1,6 +1,6 @@
 import { GateHeldError } from "../../../durable-objects/channel-gate/client";
 import { engineConfig } from "../../config";
-import { meteredD1, newMeter } from "../../lib/d1-meter";
+import { meteredD1, newMeter } from "../../store/d1-meter";
 import { errorMessage, log } from "../../lib/log";
 import { count } from "../../lib/metrics";
 import { idempotencyKeyOf, inboundMessage, type InboundMessage } from "../messages";

@@ -5,7 +5,7 @@ import { inboundBlockReason } from "../../domain/connections";
 import { findConnection, type ConnectionRow } from "../../store/connections";
 import { writeSyncPoint } from "../../domain/metrics";
 import { insertSyncLogStatement, syncTransitionStatement } from "../../store/sync-log-transitions";
-import type { D1Meter } from "../../lib/d1-meter";
+import type { D1Meter } from "../../store/d1-meter";
 import { newId } from "../../lib/ids";
 import { errorMessage, log } from "../../lib/log";
 import type { GateResult, PulledThroughGate } from "../../platforms/contract";

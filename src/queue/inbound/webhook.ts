@@ -8,7 +8,7 @@ import {
   type ConnectionRow,
 } from "../../store/connections";
 import { base64ToBytes } from "../../lib/encoding";
-import type { D1Meter } from "../../lib/d1-meter";
+import type { D1Meter } from "../../store/d1-meter";
 import { log } from "../../lib/log";
 import { adapterFor, isPullPlatform } from "../../platforms/registry";
 import type { GateResult, PulledThroughGate, WebhookHint } from "../../platforms/contract";
