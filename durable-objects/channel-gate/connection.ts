@@ -1,5 +1,5 @@
 import { engineConfig } from "../../src/config";
-import { raiseAlert } from "../../src/domain/alerts";
+import { raiseAlert } from "../../src/store/alerts";
 import type { connectionConfig } from "../../src/services/connections";
 import { findConnectionWithTimeZone, type ConnectionRow } from "../../src/store/connections";
 import type { CoalesceConfig, GateSettings } from "../../src/domain/gate-settings";

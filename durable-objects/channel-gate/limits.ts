@@ -1,4 +1,4 @@
-import { raiseAlert } from "../../src/domain/alerts";
+import { raiseAlert } from "../../src/store/alerts";
 import { CLOSED_BREAKER, permit, type Breaker } from "../../src/domain/circuit-breaker";
 import type { GateSettings } from "../../src/domain/gate-settings";
 import { waitMs, type LimiterState, type Priority } from "../../src/domain/rate-limiter";

@@ -1,5 +1,5 @@
 import { gateFor } from "../../durable-objects/channel-gate/client";
-import { alertStatement } from "../domain/alerts";
+import { alertStatement } from "../store/alerts";
 import { ID_NOUNS, PLATFORM_NAMES } from "../platforms/external-ids";
 import { errorMessage, log } from "../lib/log";
 import { replayUnmappedFor } from "../queue/replay-unmapped";

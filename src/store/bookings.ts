@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { alertStatement } from "../domain/alerts";
+import { alertStatement } from "./alerts";
 import type { LedgerStep, StoredBookingRow } from "../domain/booking-import";
 import type { IsoDate } from "../domain/dates";
 import { newId } from "../lib/ids";

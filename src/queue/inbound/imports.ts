@@ -1,5 +1,5 @@
 import type { Platform } from "../../store/schema/channels.schema";
-import { alertStatement } from "../../domain/alerts";
+import { alertStatement } from "../../store/alerts";
 import {
   CrossTenantBookingError,
   importChannelBooking,

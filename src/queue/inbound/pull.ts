@@ -1,6 +1,6 @@
 import { gateFor, GateHeldError, unwrapGate } from "../../../durable-objects/channel-gate/client";
 import { engineConfig } from "../../config";
-import { raiseAlert } from "../../domain/alerts";
+import { raiseAlert } from "../../store/alerts";
 import { inboundBlockReason } from "../../domain/connections";
 import { findConnection, type ConnectionRow } from "../../store/connections";
 import { writeSyncPoint } from "../../domain/metrics";

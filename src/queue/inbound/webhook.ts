@@ -1,6 +1,6 @@
 import { gateFor, unwrapGate } from "../../../durable-objects/channel-gate/client";
 import type { Platform } from "../../store/schema/channels.schema";
-import { raiseAlert } from "../../domain/alerts";
+import { raiseAlert } from "../../store/alerts";
 import { inboundBlockReason } from "../../domain/connections";
 import {
   findConnectionByExternalProperty,
