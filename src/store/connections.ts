@@ -1,6 +1,5 @@
 import { and, eq, getTableColumns, isNull, ne, or, sql, type SQL } from "drizzle-orm";
-import { orm } from "./db";
-import { d1Statement } from "./mappings";
+import { d1Statement, orm } from "./db";
 import { listPage, type Page, type PageRequest } from "./page";
 import { channelConnections, channelMappings, properties, syncLogs } from "./schema/schema";
 import type { Platform } from "./schema/channels.schema";

@@ -11,3 +11,17 @@ export type Db = DrizzleD1Database<typeof schema>;
 export function orm(d1: D1Database): Db {
   return drizzle(d1, { schema });
 }
+
+/**
+ * The one bridge from a Drizzle query builder to a D1 statement, for a caller's raw `db.batch([...])`:
+ * those batches also carry the ledger's raw statements (alertStatement, the compare-and-swap
+ * transitions), which Drizzle's own batch cannot take. The builder's SQL text and its parameters go
+ * to D1 unchanged.
+ */
+export function d1Statement(
+  db: D1Database,
+  query: { toSQL(): { sql: string; params: unknown[] } },
+): D1PreparedStatement {
+  const { sql: text, params } = query.toSQL();
+  return db.prepare(text).bind(...params);
+}

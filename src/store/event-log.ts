@@ -1,9 +1,15 @@
+import { and, eq } from "drizzle-orm";
+import { d1Statement, orm } from "./db";
+import { channelConnections, channelEvents, webhookLog } from "./schema/schema";
+import type { Platform } from "./schema/channels.schema";
+
 /**
  * channel_events and webhook_log, as the inbound consumer writes them (the API's reads are in
- * store/events.ts). Every write is a compare-and-swap on the event's state (`WHERE status = ...`,
- * a lease taken with RETURNING) that rides in the consumer's one batch per step beside sync-log
- * transitions whose `meta.changes` it checks, so the statements stay raw D1 statements: that
- * all-or-nothing batch is the design.
+ * store/events.ts). The event's own transitions are compare-and-swaps on its state
+ * (`WHERE status = ...`, a lease taken with RETURNING) that ride in the consumer's one batch per
+ * step beside sync-log transitions whose `meta.changes` it checks: those stay raw SQL, as that
+ * all-or-nothing batch is the design. The plain writes beside them are Drizzle builders handed
+ * out as D1 statements (d1Statement) for the same batch.
  */
 
 /** Delivery ids remembered per event; beyond them a redelivered copy could count twice. */
@@ -23,6 +29,7 @@ export interface EventArrival {
 
 /** Record the event once; a further copy bumps `duplicates` once per delivery id. */
 export function recordArrivalStatement(db: D1Database, e: EventArrival): D1PreparedStatement {
+  // Raw: the dedupe upsert is the design (a guarded DO UPDATE over json_each of the delivery ids).
   return db
     .prepare(
       `INSERT INTO channel_events (id, platform, direction, event_type, idempotency_key, entity_external_id,
@@ -57,12 +64,22 @@ export interface WebhookBody {
 
 /** The exact signed body, kept once per (platform, event id). */
 export function keepWebhookBodyStatement(db: D1Database, w: WebhookBody): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO webhook_log (id, platform, event_id, payload, signature, status, received_at, created_at)
-       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(platform, event_id) DO NOTHING`,
-    )
-    .bind(w.key, w.platform, w.eventId, w.payload, w.signature, w.receivedAt, w.now);
+  return d1Statement(
+    db,
+    orm(db)
+      .insert(webhookLog)
+      .values({
+        id: w.key,
+        platform: w.platform as Platform,
+        eventId: w.eventId,
+        payload: w.payload,
+        signature: w.signature,
+        status: "pending",
+        receivedAt: w.receivedAt,
+        createdAt: w.now,
+      })
+      .onConflictDoNothing({ target: [webhookLog.platform, webhookLog.eventId] }),
+  );
 }
 
 /** Take the event's lease (RETURNING id when taken): free, or its holder's lease ran out. */
@@ -72,6 +89,7 @@ export function takeLeaseStatement(
   leaseUntil: number,
   now: number,
 ): D1PreparedStatement {
+  // Raw: the compare-and-swap lease; RETURNING id says whether it was taken.
   return db
     .prepare(
       `UPDATE channel_events SET status = 'processing', attempts = attempts + 1, lease_until = ?, updated_at = ?
@@ -84,10 +102,11 @@ export function takeLeaseStatement(
 
 /** The event's status (after a lease it could not take). */
 export async function eventStatus(db: D1Database, key: string): Promise<string | null> {
-  const row = await db
-    .prepare(`SELECT status FROM channel_events WHERE idempotency_key = ?`)
-    .bind(key)
-    .first<{ status: string }>();
+  const row = await orm(db)
+    .select({ status: channelEvents.status })
+    .from(channelEvents)
+    .where(eq(channelEvents.idempotencyKey, key))
+    .get();
   return row?.status ?? null;
 }
 
@@ -98,6 +117,7 @@ export function attemptFailedStatements(
   f: { status: "retrying" | "failed"; attempt: number; error: string; now: number },
 ): D1PreparedStatement[] {
   return [
+    // Raw: a compare-and-swap on the event's state (only the lease holder's 'processing' row).
     db
       .prepare(
         `UPDATE channel_events SET status = ?, last_error = ?, lease_until = NULL, updated_at = ?,
@@ -105,9 +125,13 @@ export function attemptFailedStatements(
          WHERE idempotency_key = ? AND status = 'processing'`,
       )
       .bind(f.status, f.error, f.now, f.attempt, f.now, f.error, key),
-    db
-      .prepare(`UPDATE webhook_log SET error = ? WHERE id = ? AND status = 'pending'`)
-      .bind(f.error, key),
+    d1Statement(
+      db,
+      orm(db)
+        .update(webhookLog)
+        .set({ error: f.error })
+        .where(and(eq(webhookLog.id, key), eq(webhookLog.status, "pending"))),
+    ),
   ];
 }
 
@@ -119,12 +143,20 @@ export function eventResolvedStatements(
   now: number,
 ): D1PreparedStatement[] {
   return [
-    db
-      .prepare(
-        `UPDATE channel_events SET tenant_id = ?, connection_id = ?, property_id = ? WHERE idempotency_key = ?`,
-      )
-      .bind(c.tenantId, c.id, c.propertyId, key),
-    db.prepare(`UPDATE channel_connections SET last_webhook_at = ? WHERE id = ?`).bind(now, c.id),
+    d1Statement(
+      db,
+      orm(db)
+        .update(channelEvents)
+        .set({ tenantId: c.tenantId, connectionId: c.id, propertyId: c.propertyId })
+        .where(eq(channelEvents.idempotencyKey, key)),
+    ),
+    d1Statement(
+      db,
+      orm(db)
+        .update(channelConnections)
+        .set({ lastWebhookAt: now })
+        .where(eq(channelConnections.id, c.id)),
+    ),
   ];
 }
 
@@ -145,6 +177,7 @@ export function eventFinishedStatements(
   e: EventEnd,
 ): D1PreparedStatement[] {
   return [
+    // Raw: a compare-and-swap on the event's state (only the lease holder's 'processing' row).
     db
       .prepare(
         `UPDATE channel_events SET status = ?, outcome = ?, processed_at = ?, lease_until = NULL, updated_at = ?,
@@ -168,11 +201,13 @@ export function eventFinishedStatements(
         e.note?.text ?? null,
         key,
       ),
-    db
-      .prepare(
-        `UPDATE webhook_log SET status = 'processed', processed_at = ?, error = NULL, tenant_id = ? WHERE id = ?`,
-      )
-      .bind(e.now, e.tenantId, key),
+    d1Statement(
+      db,
+      orm(db)
+        .update(webhookLog)
+        .set({ status: "processed", processedAt: e.now, error: null, tenantId: e.tenantId })
+        .where(eq(webhookLog.id, key)),
+    ),
   ];
 }
 

@@ -1,12 +1,12 @@
 import { and, between, eq, sql } from "drizzle-orm";
-import { orm } from "./db";
-import { inventoryNights, roomTypes } from "./schema/schema";
+import { d1Statement, orm } from "./db";
+import { channelConnections, inventoryNights, roomTypes } from "./schema/schema";
 
 /**
  * What the ChannelGate reads and writes in D1 besides sync logs (store/sync-log-transitions.ts)
  * and mappings (store/confirmed-mappings.ts): the truth it pushes, and the connection's outbound
- * marks. The two channel_connections writes stay raw D1 statements: they go in the gate's own
- * batch beside a sync-log compare-and-swap whose `meta.changes` it reads.
+ * marks. The two channel_connections writes are D1 statements (d1Statement): they go in the gate's
+ * own raw batch beside a sync-log compare-and-swap whose `meta.changes` it reads.
  */
 
 export interface LedgerNight {
@@ -59,12 +59,14 @@ export function expireConnectionStatement(
   error: string,
   now: number,
 ): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE channel_connections SET status = 'expired', last_error = ?, updated_at = ?
-       WHERE id = ? AND status = 'active'`,
-    )
-    .bind(error.slice(0, 500), now, connectionId);
+  const c = channelConnections;
+  return d1Statement(
+    db,
+    orm(db)
+      .update(c)
+      .set({ status: "expired", lastError: error.slice(0, 500), updatedAt: now })
+      .where(and(eq(c.id, connectionId), eq(c.status, "active"))),
+  );
 }
 
 /** A push reached the platform: the connection's last outbound success. */
@@ -73,7 +75,9 @@ export function outboundSucceededStatement(
   connectionId: string,
   at: number,
 ): D1PreparedStatement {
-  return db
-    .prepare(`UPDATE channel_connections SET last_outbound_success_at = ? WHERE id = ?`)
-    .bind(at, connectionId);
+  const c = channelConnections;
+  return d1Statement(
+    db,
+    orm(db).update(c).set({ lastOutboundSuccessAt: at }).where(eq(c.id, connectionId)),
+  );
 }

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, isNull, lte } from "drizzle-orm";
-import { orm } from "./db";
-import { d1Statement, VERIFY_RETRY_MS, type MappingRow } from "./mappings";
+import { d1Statement, orm } from "./db";
+import { VERIFY_RETRY_MS, type MappingRow } from "./mappings";
 import { channelMappings as m } from "./schema/channels.schema";
 
 /**

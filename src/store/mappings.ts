@@ -1,6 +1,6 @@
 import { and, eq, isNull, ne, or, sql } from "drizzle-orm";
 import { DrizzleQueryError } from "drizzle-orm/errors";
-import { orm } from "./db";
+import { d1Statement, orm } from "./db";
 import { isUniqueViolation } from "./errors";
 import { listPage, type Page, type PageRequest } from "./page";
 import { channelConnections, channelMappings, type Platform } from "./schema/channels.schema";
@@ -34,18 +34,6 @@ export const VERIFY_RETRY_MS = 60_000;
 /** A pending mapping is due for the job; a confirmed one is not. */
 function nextVerifyAt(w: Pick<MappingWrite, "status" | "updatedAt">): number | null {
   return w.status === "pending" ? w.updatedAt + VERIFY_RETRY_MS : null;
-}
-
-/**
- * A Drizzle-built statement for a caller's raw `batch()`: those batches also carry the ledger's
- * raw statements (alertStatement), which Drizzle's own batch cannot take.
- */
-export function d1Statement(
-  db: D1Database,
-  query: { toSQL(): { sql: string; params: unknown[] } },
-): D1PreparedStatement {
-  const { sql: text, params } = query.toSQL();
-  return db.prepare(text).bind(...params);
 }
 
 // ---------------------------------------------------------------------------------------------

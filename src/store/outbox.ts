@@ -1,14 +1,14 @@
-import { and, asc, eq, lt } from "drizzle-orm";
+import { and, asc, eq, inArray, lt } from "drizzle-orm";
 import type { DateRange } from "../domain/dates";
 import { newId } from "../lib/ids";
-import { orm } from "./db";
+import { d1Statement, orm } from "./db";
 import { outbox } from "./schema/schema";
 
 /**
  * outbox: "these nights changed" rows written in the same D1 batch as the change that causes
- * them, relayed to the outbound queue after commit (queue/outbox.ts). Reads are Drizzle builders;
- * the writes are raw D1 statements because they ride in the caller's all-or-nothing ledger batch
- * (store/bookings.ts) or its closing batch, beside other raw statements.
+ * them, relayed to the outbound queue after commit (queue/outbox.ts). Reads and writes are Drizzle
+ * builders; the writes come as D1 statements (d1Statement) because they ride in the caller's
+ * all-or-nothing ledger batch (store/bookings.ts) or its closing batch, beside raw statements.
  */
 
 export type OutboxRow = typeof outbox.$inferSelect;
@@ -51,11 +51,7 @@ export function deleteRelayed(db: D1Database, ids: string[]): D1PreparedStatemen
   const out: D1PreparedStatement[] = [];
   for (let i = 0; i < ids.length; i += IDS_PER_DELETE) {
     const chunk = ids.slice(i, i + IDS_PER_DELETE);
-    out.push(
-      db
-        .prepare(`DELETE FROM outbox WHERE id IN (${chunk.map(() => "?").join(",")})`)
-        .bind(...chunk),
-    );
+    out.push(d1Statement(db, orm(db).delete(outbox).where(inArray(outbox.id, chunk))));
   }
   return out;
 }
@@ -74,22 +70,23 @@ export interface OutboxInsert {
 /** One availability row per range, for the caller's batch. */
 export function outboxStatements(db: D1Database, o: OutboxInsert): D1PreparedStatement[] {
   return o.ranges.map((r) =>
-    db
-      .prepare(
-        `INSERT INTO outbox (id, tenant_id, property_id, room_type_id, start_date, end_date, source_platform, include_source, cause_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(
-        newId("obx"),
-        o.tenantId,
-        o.propertyId,
-        o.roomTypeId,
-        r.start,
-        r.end,
-        o.sourcePlatform,
-        o.includeSource ? 1 : 0,
-        o.causeKey,
-        o.now,
-      ),
+    d1Statement(
+      db,
+      orm(db)
+        .insert(outbox)
+        .values({
+          id: newId("obx"),
+          tenantId: o.tenantId,
+          propertyId: o.propertyId,
+          roomTypeId: o.roomTypeId,
+          startDate: r.start,
+          endDate: r.end,
+          sourcePlatform: o.sourcePlatform,
+          includeSource: o.includeSource,
+          causeKey: o.causeKey,
+          aspect: "availability",
+          createdAt: o.now,
+        }),
+    ),
   );
 }

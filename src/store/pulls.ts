@@ -1,4 +1,6 @@
-import type { Platform } from "./schema/channels.schema";
+import { and, eq, sql, type Column, type SQL } from "drizzle-orm";
+import { orm } from "./db";
+import { channelConnections, connectionPulls, type Platform } from "./schema/channels.schema";
 
 /**
  * connection_pulls: one row per pulled connection, updated in place (see its schema). The cron
@@ -14,6 +16,11 @@ const ELIGIBLE = `SELECT id FROM channel_connections
   WHERE platform IN (SELECT value FROM json_each(?)) AND status = 'active' AND sync_bookings = 1
     AND sync_direction != 'outbound_only' AND deleted_at IS NULL`;
 
+/** `column IN` a JSON array bound as one parameter (D1 binds at most 100 per statement). */
+function inJson(column: Column, values: readonly string[]): SQL {
+  return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+}
+
 /** Connections due for a pull, each leased until `now + leaseMs` (created on first sight). */
 export async function takeDuePulls(
   db: D1Database,
@@ -22,6 +29,8 @@ export async function takeDuePulls(
   leaseMs = PULL_LEASE_MS,
 ): Promise<Array<{ connectionId: string; tenantId: string; platform: Platform }>> {
   const list = JSON.stringify(platforms);
+  // Raw: the lease is a compare-and-swap (`next_pull_at <= now` moves to the lease's end) whose
+  // RETURNING rows are the connections taken, after an insert-select of the eligible ones.
   const [, taken] = await db.batch<{ connectionId: string; tenantId: string }>([
     db
       .prepare(
@@ -48,13 +57,12 @@ export async function takeDuePulls(
 }
 
 async function platformsOf(db: D1Database, ids: string[]): Promise<Map<string, Platform>> {
-  const { results } = await db
-    .prepare(
-      `SELECT id, platform FROM channel_connections WHERE id IN (SELECT value FROM json_each(?))`,
-    )
-    .bind(JSON.stringify(ids))
-    .all<{ id: string; platform: Platform }>();
-  return new Map(results.map((r) => [r.id, r.platform]));
+  const c = channelConnections;
+  const rows = await orm(db)
+    .select({ id: c.id, platform: c.platform })
+    .from(c)
+    .where(inJson(c.id, ids));
+  return new Map(rows.map((r) => [r.id, r.platform]));
 }
 
 export interface PullReport {
@@ -73,6 +81,7 @@ export interface PullReport {
 
 /** What the pull did; returns the consecutive failures now counted. */
 export async function reportPull(db: D1Database, r: PullReport): Promise<number> {
+  // Raw: one upsert counts the failures in SQL (consecutive_failures + 1) and returns the count.
   const row = await db
     .prepare(
       `INSERT INTO connection_pulls (connection_id, tenant_id, last_pull_at, last_result, last_duration_ms,
@@ -104,10 +113,10 @@ export async function deferNextPull(
   connectionId: string,
   nextPullAt: number,
 ): Promise<void> {
-  await db
-    .prepare(`UPDATE connection_pulls SET next_pull_at = ? WHERE connection_id = ?`)
-    .bind(nextPullAt, connectionId)
-    .run();
+  await orm(db)
+    .update(connectionPulls)
+    .set({ nextPullAt })
+    .where(eq(connectionPulls.connectionId, connectionId));
 }
 
 export interface PullState {
@@ -125,13 +134,18 @@ export async function pullStates(
   tenantId: string,
   connectionIds: readonly string[],
 ): Promise<Map<string, PullState>> {
-  const { results } = await db
-    .prepare(
-      `SELECT connection_id, last_pull_at, last_result, last_duration_ms, last_change_at,
-         consecutive_failures, next_pull_at FROM connection_pulls
-       WHERE tenant_id = ? AND connection_id IN (SELECT value FROM json_each(?))`,
-    )
-    .bind(tenantId, JSON.stringify(connectionIds))
-    .all<PullState & { connection_id: string }>();
-  return new Map(results.map(({ connection_id, ...rest }) => [connection_id, rest]));
+  const p = connectionPulls;
+  const rows = await orm(db)
+    .select({
+      connection_id: p.connectionId,
+      last_pull_at: p.lastPullAt,
+      last_result: p.lastResult,
+      last_duration_ms: p.lastDurationMs,
+      last_change_at: p.lastChangeAt,
+      consecutive_failures: p.consecutiveFailures,
+      next_pull_at: p.nextPullAt,
+    })
+    .from(p)
+    .where(and(eq(p.tenantId, tenantId), inJson(p.connectionId, connectionIds)));
+  return new Map(rows.map(({ connection_id, ...rest }) => [connection_id, rest]));
 }

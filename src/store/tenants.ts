@@ -43,18 +43,21 @@ export async function insertTenant(
   ]);
 }
 
-/**
- * The token a bearer hash names, of whichever tenant (the hash is the credential). Written as SQL
- * text, not a builder: test/api/unknown-token-cache.test.ts counts these lookups by that text
- * ("FROM api_tokens WHERE token_hash"), which is how it proves an unknown token costs one query.
- */
+/** The token a bearer hash names, of whichever tenant (the hash is the credential). */
 export async function tokenByHash(
   db: D1Database,
   hash: string,
 ): Promise<Pick<ApiTokenRow, "id" | "tenantId" | "role" | "revokedAt"> | undefined> {
-  return orm(db).get<Pick<ApiTokenRow, "id" | "tenantId" | "role" | "revokedAt"> | undefined>(
-    sql`SELECT id, tenant_id AS tenantId, role, revoked_at AS revokedAt FROM api_tokens WHERE token_hash = ${hash}`,
-  );
+  return orm(db)
+    .select({
+      id: apiTokens.id,
+      tenantId: apiTokens.tenantId,
+      role: apiTokens.role,
+      revokedAt: apiTokens.revokedAt,
+    })
+    .from(apiTokens)
+    .where(eq(apiTokens.tokenHash, hash))
+    .get();
 }
 
 export async function markTokenUsed(db: D1Database, id: string, now: number): Promise<void> {

@@ -24,7 +24,7 @@ beforeEach(() => {
   lookups = 0;
   const prepare = env.DB.prepare.bind(env.DB);
   vi.spyOn(env.DB, "prepare").mockImplementation((sql: string) => {
-    if (sql.includes("FROM api_tokens WHERE token_hash")) lookups += 1;
+    if (/\bfrom\s+"?api_tokens"?\s/i.test(sql) && sql.includes("token_hash")) lookups += 1;
     return prepare(sql);
   });
 });
