@@ -823,6 +823,7 @@ describe("channel connections", () => {
   it("is in the OpenAPI document", async () => {
     const doc = JSON.parse((await api("/openapi.json")).text) as {
       paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, any> };
     };
     expect(Object.keys(doc.paths["/api/v1/channel-connections"] ?? {})).toEqual(
       expect.arrayContaining(["get", "post"]),
@@ -833,8 +834,7 @@ describe("channel connections", () => {
     expect(Object.keys(doc.paths["/api/v1/channel-connections/{id}/sync-logs"] ?? {})).toEqual([
       "get",
     ]);
-    const schemas = (doc as unknown as { components: { schemas: Record<string, any> } }).components
-      .schemas;
+    const schemas = doc.components.schemas;
     expect(Object.keys(schemas.ChannelConnection?.properties ?? {})).toEqual(
       expect.arrayContaining(["gate_settings", "effective_gate_settings"]),
     );
