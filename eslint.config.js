@@ -68,14 +68,9 @@ const BOUNDARY = "import-x/no-restricted-paths";
 const SIZE = ["max-lines", "max-lines-per-function"];
 const EXCEPTIONS = [
   {
-    files: ["src/domain/alerts.ts", "src/domain/calendar-updates.ts", "src/domain/metrics.ts"],
+    files: ["src/domain/calendar-updates.ts"],
     rules: [BOUNDARY],
     reason: "queries D1 (ids, logs, schema): its SQL moves to store/, issue 11 item 2",
-  },
-  {
-    files: ["src/domain/metrics.ts"],
-    rules: SIZE,
-    reason: "long D1 functions: split pending, issue 11 item 2 (store)",
   },
   {
     files: ["src/queue/dead-letter-consumer.ts"],

@@ -9,7 +9,7 @@ import { channelConnections } from "./api/channel-connections/routes";
 import { channelStatus } from "./api/channel-status/routes";
 import { deadLetters } from "./routes/dead-letters";
 import { events } from "./routes/events";
-import { metrics } from "./routes/metrics";
+import { metrics } from "./api/metrics/routes";
 import { properties } from "./api/properties/routes";
 import { roomTypeCalendar } from "./api/room-type-calendar/routes";
 import { syncLogs } from "./routes/sync-logs";

@@ -1,5 +1,5 @@
 import { engineConfig } from "../../src/config";
-import { writeSyncPoint } from "../../src/domain/metrics";
+import { writeSyncPoint } from "../../src/lib/metrics";
 import {
   confirmSyncTransition,
   insertSyncLogStatement,

@@ -1,4 +1,6 @@
 import { PLATFORM_IDS as PLATFORMS } from "../platforms/ids";
+import type { SyncStatus } from "../domain/vocabulary";
+import { errorMessage, log } from "./log";
 
 /**
  * Per-isolate counters, served as Prometheus text at /metrics. Workers isolates are many and
@@ -60,4 +62,37 @@ export function count(name: string, labels: Partial<Record<LabelName, string>> =
 
 export function metricsText(): string {
   return [...counters.entries()].map(([k, v]) => `${k} ${v}`).join("\n") + "\n";
+}
+
+/** The optional Analytics Engine binding; declared in wrangler.toml only when enabled. */
+export interface MetricsBindings {
+  METRICS?: AnalyticsEngineDataset;
+}
+
+export interface SyncPoint {
+  tenantId: string;
+  platform: string;
+  direction: "inbound" | "outbound";
+  status: SyncStatus;
+  durationMs: number;
+  retryCount: number;
+}
+
+/**
+ * One data point per finished sync, written to Workers Analytics Engine where the optional
+ * METRICS binding exists: index tenant; blobs platform, status, direction; doubles duration (ms),
+ * retry count. Never throws: metrics must not fail the work they describe.
+ */
+export function writeSyncPoint(env: object, p: SyncPoint): void {
+  const dataset = (env as MetricsBindings).METRICS;
+  if (!dataset) return;
+  try {
+    dataset.writeDataPoint({
+      indexes: [p.tenantId],
+      blobs: [p.platform, p.status, p.direction],
+      doubles: [Math.max(0, p.durationMs), p.retryCount],
+    });
+  } catch (err) {
+    log("warn", "metrics.write_failed", { error: errorMessage(err) });
+  }
 }

@@ -1,4 +1,4 @@
-import { writeSyncPoint } from "../../domain/metrics";
+import { writeSyncPoint } from "../../lib/metrics";
 import type { ConnectionRow } from "../../store/connections";
 import type { SyncState } from "../../domain/sync-log-state";
 import {

@@ -3,7 +3,7 @@ import { engineConfig } from "../../config";
 import { raiseAlert } from "../../store/alerts";
 import { inboundBlockReason } from "../../domain/connections";
 import { findConnection, type ConnectionRow } from "../../store/connections";
-import { writeSyncPoint } from "../../domain/metrics";
+import { writeSyncPoint } from "../../lib/metrics";
 import { insertSyncLogStatement, syncTransitionStatement } from "../../store/sync-log-transitions";
 import type { D1Meter } from "../../store/d1-meter";
 import { newId } from "../../lib/ids";
