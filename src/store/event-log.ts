@@ -3,6 +3,8 @@ import { d1Statement, orm } from "./db";
 import { channelConnections, channelEvents, webhookLog } from "./schema/schema";
 import type { Platform } from "./schema/channels.schema";
 
+type EventStatus = typeof channelEvents.$inferInsert.status & string;
+
 /**
  * channel_events and webhook_log, as the inbound consumer writes them (the API's reads are in
  * store/events.ts). The event's own transitions are compare-and-swaps on its state
@@ -226,27 +228,27 @@ export interface PulledEvent {
 /** A pull that changed something, recorded as an event already processed (once per key). */
 export function pulledEventStatement(db: D1Database, e: PulledEvent): D1PreparedStatement {
   const c = e.connection;
-  return db
-    .prepare(
-      `INSERT INTO channel_events (id, tenant_id, connection_id, property_id, platform, direction,
-         event_type, idempotency_key, entity_external_id, status, attempts, outcome, received_at,
-         processed_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'inbound', ?, ?, ?, ?, 1, ?, ?, ?, ?)
-       ON CONFLICT(idempotency_key) DO NOTHING`,
-    )
-    .bind(
-      e.id,
-      c.tenantId,
-      c.id,
-      c.propertyId,
-      c.platform,
-      e.eventType,
-      e.key,
-      e.entityExternalId,
-      e.status,
-      e.outcome.slice(0, 2000),
-      e.requestedAt,
-      e.finishedAt,
-      e.finishedAt,
-    );
+  return d1Statement(
+    db,
+    orm(db)
+      .insert(channelEvents)
+      .values({
+        id: e.id,
+        tenantId: c.tenantId,
+        connectionId: c.id,
+        propertyId: c.propertyId,
+        platform: c.platform as Platform,
+        direction: "inbound",
+        eventType: e.eventType,
+        idempotencyKey: e.key,
+        entityExternalId: e.entityExternalId,
+        status: e.status as EventStatus,
+        attempts: 1,
+        outcome: e.outcome.slice(0, 2000),
+        receivedAt: e.requestedAt,
+        processedAt: e.finishedAt,
+        updatedAt: e.finishedAt,
+      })
+      .onConflictDoNothing({ target: channelEvents.idempotencyKey }),
+  );
 }

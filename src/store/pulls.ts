@@ -81,29 +81,34 @@ export interface PullReport {
 
 /** What the pull did; returns the consecutive failures now counted. */
 export async function reportPull(db: D1Database, r: PullReport): Promise<number> {
-  // Raw: one upsert counts the failures in SQL (consecutive_failures + 1) and returns the count.
-  const row = await db
-    .prepare(
-      `INSERT INTO connection_pulls (connection_id, tenant_id, last_pull_at, last_result, last_duration_ms,
-         last_change_at, consecutive_failures, next_pull_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 THEN ?3 END, CASE WHEN ?7 THEN 0 ELSE 1 END, ?8, ?3)
-       ON CONFLICT(connection_id) DO UPDATE SET last_pull_at = ?3, last_result = ?4,
-         last_duration_ms = ?5, last_change_at = CASE WHEN ?6 THEN ?3 ELSE last_change_at END,
-         consecutive_failures = CASE WHEN ?7 THEN 0 ELSE consecutive_failures + 1 END,
-         next_pull_at = ?8, updated_at = ?3
-       RETURNING consecutive_failures AS failures`,
-    )
-    .bind(
-      r.connectionId,
-      r.tenantId,
-      r.at,
-      r.result.slice(0, 500),
-      r.durationMs,
-      r.changed ? 1 : 0,
-      r.ok ? 1 : 0,
-      r.nextPullAt,
-    )
-    .first<{ failures: number }>();
+  const p = connectionPulls;
+  const last = {
+    lastPullAt: r.at,
+    lastResult: r.result.slice(0, 500),
+    lastDurationMs: r.durationMs,
+    nextPullAt: r.nextPullAt,
+    updatedAt: r.at,
+  };
+  // One upsert: the failures are counted in SQL on the stored row and returned.
+  const row = await orm(db)
+    .insert(p)
+    .values({
+      connectionId: r.connectionId,
+      tenantId: r.tenantId,
+      ...last,
+      lastChangeAt: r.changed ? r.at : null,
+      consecutiveFailures: r.ok ? 0 : 1,
+    })
+    .onConflictDoUpdate({
+      target: p.connectionId,
+      set: {
+        ...last,
+        lastChangeAt: r.changed ? r.at : sql`${p.lastChangeAt}`,
+        consecutiveFailures: r.ok ? 0 : sql`${p.consecutiveFailures} + 1`,
+      },
+    })
+    .returning({ failures: p.consecutiveFailures })
+    .get();
   return row?.failures ?? 0;
 }
 
