@@ -12,7 +12,7 @@ import { events } from "./routes/events";
 import { metrics } from "./api/metrics/routes";
 import { properties } from "./api/properties/routes";
 import { roomTypeCalendar } from "./api/room-type-calendar/routes";
-import { syncLogs } from "./routes/sync-logs";
+import { syncLogs } from "./api/sync-logs/routes";
 import { tenants, tokens } from "./api/tenants/routes";
 import { webhooks, WEBHOOK_DOCS } from "./routes/webhooks";
 
