@@ -1,7 +1,8 @@
 import { errorMessage, log } from "../lib/log";
+import { leaseRow, releaseLeaseRow, renewLease, takeLease } from "../store/leases";
 
 /**
- * Job leases in D1 (job_leases). Cron Triggers promise neither exactly-once nor no-overlap, so a
+ * Job leases in D1 (job_leases, read and written in store/leases.ts). Cron Triggers promise neither exactly-once nor no-overlap, so a
  * job runs only while it holds its row. Taking it is one statement, a compare-and-swap:
  * INSERT ... ON CONFLICT DO UPDATE ... WHERE lease_until < now, checked through meta.changes.
  * A holder that dies keeps the lease only until it runs out (ttl).
@@ -16,40 +17,25 @@ export interface Lease {
 
 export type LeaseOutcome<T> = { ran: true; result: T } | { ran: false; heldBy: string | null };
 
-export async function tryTakeLease(
+export function tryTakeLease(
   db: D1Database,
   name: string,
   holder: string,
   ttlMs: number,
   now: number,
 ): Promise<boolean> {
-  const result = await db
-    .prepare(
-      `INSERT INTO job_leases (name, holder, lease_until) VALUES (?, ?, ?)
-       ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
-       WHERE job_leases.lease_until < ?`,
-    )
-    .bind(name, holder, now + ttlMs, now)
-    .run();
-  return result.meta.changes === 1;
+  return takeLease(db, name, holder, now + ttlMs, now);
 }
 
 /** Give the lease back (only if still ours), recording when the job ran and how it ended. */
-export async function releaseLease(
+export function releaseLease(
   db: D1Database,
   name: string,
   holder: string,
   now: number,
   lastResult: string,
 ): Promise<boolean> {
-  const result = await db
-    .prepare(
-      `UPDATE job_leases SET lease_until = 0, last_run_at = ?, last_result = ?
-       WHERE name = ? AND holder = ?`,
-    )
-    .bind(now, lastResult.slice(0, 2000), name, holder)
-    .run();
-  return result.meta.changes === 1;
+  return releaseLeaseRow(db, name, holder, now, lastResult.slice(0, 2000));
 }
 
 /**
@@ -65,23 +51,14 @@ export async function withLease<T>(
   now: () => number = Date.now,
 ): Promise<LeaseOutcome<T>> {
   if (!(await tryTakeLease(db, name, holder, ttlMs, now()))) {
-    const current = await db
-      .prepare(`SELECT holder FROM job_leases WHERE name = ?`)
-      .bind(name)
-      .first<{ holder: string }>();
+    const current = await leaseRow(db, name);
     log("info", "lease.held_elsewhere", { name, holder, heldBy: current?.holder ?? null });
     return { ran: false, heldBy: current?.holder ?? null };
   }
   const lease: Lease = {
     name,
     holder,
-    renew: async () => {
-      const r = await db
-        .prepare(`UPDATE job_leases SET lease_until = ? WHERE name = ? AND holder = ?`)
-        .bind(now() + ttlMs, name, holder)
-        .run();
-      return r.meta.changes === 1;
-    },
+    renew: () => renewLease(db, name, holder, now() + ttlMs),
   };
   let outcome = "ok";
   try {

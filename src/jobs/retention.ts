@@ -1,5 +1,12 @@
 import { engineConfig } from "../config";
 import { log } from "../lib/log";
+import { leaseRow } from "../store/leases";
+import {
+  deleteOldChunk,
+  oldRowCount,
+  RETENTION_TABLES,
+  type RetentionTable,
+} from "../store/retention";
 import { withLease, type LeaseOutcome } from "./leases";
 
 /**
@@ -30,38 +37,12 @@ const BACKLOG_COUNT_CAP = 100_000;
 const LEASE_TTL_MS = 10 * 60_000;
 const DAY_MS = 86_400_000;
 
-interface Target {
-  table: "sync_logs" | "dead_letters" | "channel_events" | "webhook_log";
-  /** Conditions on the rows to delete; every `?` is the cutoff. */
-  where: string;
-}
-
-const TARGETS: readonly Target[] = [
-  {
-    table: "sync_logs",
-    where: `status IN ('success', 'failed', 'deadlettered') AND triggered_at < ? AND finished_at < ?
-      AND (status = 'success' OR event_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM dead_letters d WHERE d.idempotency_key = sync_logs.event_id AND d.resolved_at IS NULL))`,
-  },
-  { table: "dead_letters", where: `resolved_at IS NOT NULL AND resolved_at < ?` },
-  {
-    table: "channel_events",
-    where: `status IN ('done', 'ignored') AND received_at < ? AND COALESCE(processed_at, updated_at) < ?`,
-  },
-  {
-    table: "webhook_log",
-    where: `status IN ('processed', 'failed') AND received_at < ?
-      AND NOT EXISTS (SELECT 1 FROM channel_events e
-        WHERE e.idempotency_key = webhook_log.id AND e.status NOT IN ('done', 'ignored'))`,
-  },
-];
-
-export type RetentionResult = Record<Target["table"], number> & {
+export type RetentionResult = Record<RetentionTable, number> & {
   cutoff: number;
   /** More old rows remain than one run's chunks could take; the next run continues. */
   more: boolean;
   /** Deletable rows left per table after this run (counted up to 100,000; 0 when none). */
-  backlog: Record<Target["table"], number>;
+  backlog: Record<RetentionTable, number>;
 };
 
 export interface RetentionOptions {
@@ -97,18 +78,14 @@ export async function runRetention(
         webhook_log: 0,
         backlog: { sync_logs: 0, dead_letters: 0, channel_events: 0, webhook_log: 0 },
       };
-      for (const t of TARGETS) {
-        const binds = Array.from({ length: t.where.split("?").length - 1 }, () => cutoff);
-        const statement = env.DB.prepare(
-          `DELETE FROM ${t.table} WHERE rowid IN (SELECT rowid FROM ${t.table} WHERE ${t.where} LIMIT ?)`,
-        ).bind(...binds, chunk);
+      for (const t of RETENTION_TABLES) {
         for (let i = 0; i < maxChunks; i++) {
-          const deleted = (await statement.run()).meta.changes;
-          result[t.table] += deleted;
+          const deleted = await deleteOldChunk(env.DB, t, cutoff, chunk);
+          result[t] += deleted;
           if (deleted < chunk) break;
           if (i === maxChunks - 1) {
             result.more = true;
-            result.backlog[t.table] = await backlogOf(env.DB, t, binds);
+            result.backlog[t] = await oldRowCount(env.DB, t, cutoff, BACKLOG_COUNT_CAP);
           }
         }
         // Between tables, make sure the lease is still ours (a very slow run may have outlived it).
@@ -127,16 +104,6 @@ export async function runRetention(
   return outcome;
 }
 
-async function backlogOf(db: D1Database, t: Target, binds: number[]): Promise<number> {
-  const row = await db
-    .prepare(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM ${t.table} WHERE ${t.where} LIMIT ${BACKLOG_COUNT_CAP})`,
-    )
-    .bind(...binds)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
-}
-
 /**
  * Every minute: if the last retention run left a backlog, run again now instead of in an hour,
  * so retention catches up under any steady inflow. Cheap when there is none: one read.
@@ -145,10 +112,8 @@ export async function retentionCatchUp(
   env: Env,
   now: number,
 ): Promise<LeaseOutcome<RetentionResult> | { ran: false; backlog: false }> {
-  const last = await env.DB.prepare(`SELECT last_result FROM job_leases WHERE name = ?`)
-    .bind(RETENTION_LEASE)
-    .first<{ last_result: string | null }>();
-  if (!leftBacklog(last?.last_result ?? null)) return { ran: false, backlog: false };
+  const last = await leaseRow(env.DB, RETENTION_LEASE);
+  if (!leftBacklog(last?.lastResult ?? null)) return { ran: false, backlog: false };
   return runRetention(env, now);
 }
 
