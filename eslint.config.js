@@ -73,15 +73,8 @@ const EXCEPTIONS = [
     reason: "queries D1 (ids, logs, schema): its SQL moves to store/, issue 11 item 2",
   },
   {
-    files: ["src/queue/dead-letter-consumer.ts"],
-    rules: SIZE,
-    reason: "consumers with their SQL inline: split pending, issue 11 item 2 (store)",
-  },
-  {
     files: [
       "src/app.ts",
-      "src/routes/dead-letters.ts",
-      "src/routes/events.ts",
       "src/routes/webhooks.ts",
     ],
     rules: SIZE,

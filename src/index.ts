@@ -1,7 +1,7 @@
 import { createApp } from "./app";
 import { runScheduled } from "./jobs/cron";
 import { log } from "./lib/log";
-import { handleDeadLetterBatch } from "./queue/dead-letter-consumer";
+import { handleDeadLetterBatch } from "./queue/dead-letter";
 import { handleInboundBatch } from "./queue/inbound";
 import type { QueueMessage } from "./queue/messages";
 import { handleOutboundBatch } from "./queue/outbound";

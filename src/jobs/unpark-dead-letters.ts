@@ -1,5 +1,6 @@
 import { errorMessage, log } from "../lib/log";
-import { envelopeOf, vaultOf } from "../queue/dead-letter-consumer";
+import { envelopeOf, vaultOf } from "../queue/dead-letter";
+import { d1Answers } from "../store/dead-letters";
 import type { DeadLetterEnvelope } from "../queue/inbound";
 
 /**
@@ -15,7 +16,7 @@ export async function unparkDeadLetters(env: Env): Promise<number> {
   const vault = vaultOf(env);
   if ((await vault.count()) === 0) return 0;
   try {
-    await env.DB.prepare(`SELECT 1`).first();
+    await d1Answers(env.DB);
   } catch (err) {
     log("warn", "unpark.d1_still_down", { error: errorMessage(err) });
     return 0;

@@ -3,13 +3,8 @@ import { findConnection } from "../store/connections";
 import { log } from "../lib/log";
 import { isPullPlatform } from "../platforms/registry";
 import type { PullMessage, WebhookMessage } from "./messages";
-import {
-  inboundMessagesForEvents,
-  PULL_EVENT_TYPE,
-  REPUBLISH_COLUMNS,
-  sendInbound,
-  type EventForRepublish,
-} from "./republish";
+import { supersedeUnmappedPulls, unmappedWebhookEvents } from "../store/event-replay";
+import { inboundMessagesForEvents, PULL_EVENT_TYPE, sendInbound } from "./republish";
 
 export interface NewMapping {
   tenantId: string;
@@ -32,25 +27,18 @@ export async function replayUnmappedFor(env: Env, mapping: NewMapping): Promise<
   const connection = await findConnection(env.DB, mapping.connectionId);
   if (!connection || connection.tenantId !== mapping.tenantId) return 0;
 
-  // Webhooks that named this listing (or this connection's hotel) before anything mapped it.
-  // They carry no tenant yet; those resolved to another tenant are never touched.
-  const rows = await env.DB.prepare(
-    `SELECT ${REPUBLISH_COLUMNS} FROM channel_events
-     WHERE status = 'unmapped' AND platform = ? AND entity_external_id IN (?, ?)
-       AND (tenant_id IS NULL OR tenant_id = ?) AND event_type != ?
-       AND EXISTS (SELECT 1 FROM webhook_log w WHERE w.id = channel_events.idempotency_key)
-     ORDER BY received_at LIMIT ${MAX_REPLAY}`,
-  )
-    .bind(
-      mapping.platform,
-      mapping.externalId,
-      connection.externalPropertyId,
-      mapping.tenantId,
-      PULL_EVENT_TYPE,
-    )
-    .all<EventForRepublish>();
-  const rebuilt = await inboundMessagesForEvents(env.DB, rows.results);
-  const messages: Array<WebhookMessage | PullMessage> = rows.results.flatMap((r) => {
+  const rows = await unmappedWebhookEvents(
+    env.DB,
+    {
+      tenantId: mapping.tenantId,
+      platform: mapping.platform,
+      externalIds: [mapping.externalId, connection.externalPropertyId],
+    },
+    PULL_EVENT_TYPE,
+    MAX_REPLAY,
+  );
+  const rebuilt = await inboundMessagesForEvents(env.DB, rows);
+  const messages: Array<WebhookMessage | PullMessage> = rows.flatMap((r) => {
     const m = rebuilt.get(r.id);
     return m ? [m] : [];
   });
@@ -69,12 +57,13 @@ export async function replayUnmappedFor(env: Env, mapping: NewMapping): Promise<
       key,
       requestedAt: now,
     });
-    await env.DB.prepare(
-      `UPDATE channel_events SET status = 'ignored', outcome = ?, updated_at = ?
-       WHERE status = 'unmapped' AND connection_id = ? AND event_type = 'reservations.pull'`,
-    )
-      .bind(`superseded by ${key}`, now, connection.id)
-      .run();
+    await supersedeUnmappedPulls(
+      env.DB,
+      connection.id,
+      PULL_EVENT_TYPE,
+      `superseded by ${key}`,
+      now,
+    );
   }
   await sendInbound(env.INBOUND_QUEUE, messages);
   if (messages.length > 0) {

@@ -1,6 +1,9 @@
-import type { Platform } from "../store/schema/channels.schema";
 import { bytesToBase64 } from "../lib/encoding";
+import { ID_CHUNK } from "../store/events";
+import { webhookBodies, type EventForRepublish, type WebhookBodyRow } from "../store/event-replay";
 import type { InboundMessage, PullMessage, WebhookMessage } from "./messages";
+
+export type { EventForRepublish };
 
 /**
  * Rebuilding an inbound queue message from what D1 kept of its event, so an event can be sent
@@ -10,43 +13,18 @@ import type { InboundMessage, PullMessage, WebhookMessage } from "./messages";
  * duplicate otherwise. Imports are revision-ordered, so re-applying an applied booking is 'stale'.
  */
 
-/** The channel_events columns a message is rebuilt from. */
-export interface EventForRepublish {
-  id: string;
-  tenant_id: string | null;
-  connection_id: string | null;
-  platform: Platform;
-  direction: "inbound" | "outbound";
-  event_type: string;
-  idempotency_key: string;
-  entity_external_id: string | null;
-  received_at: number;
-}
-
-/** The SELECT list for EventForRepublish (unqualified column names). */
-export const REPUBLISH_COLUMNS = `id, tenant_id, connection_id, platform, direction, event_type, idempotency_key,
-  entity_external_id, received_at`;
-
 /** A pull's event: reservations.pull, keyed by the pull's own key (cron, or a replay). */
 export const PULL_EVENT_TYPE = "reservations.pull";
 
-interface WebhookLogRow {
-  id: string;
-  event_id: string;
-  payload: string;
-  signature: string | null;
-  received_at: number;
-}
-
 /** The verified webhook exactly as it was received: same event id, same raw body. */
-function webhookMessage(event: EventForRepublish, w: WebhookLogRow): WebhookMessage {
+function webhookMessage(event: EventForRepublish, w: WebhookBodyRow): WebhookMessage {
   return {
     v: 1,
     kind: "webhook",
     platform: event.platform,
-    eventId: w.event_id,
-    eventType: event.event_type,
-    receivedAt: w.received_at,
+    eventId: w.eventId,
+    eventType: event.eventType,
+    receivedAt: w.receivedAt,
     signature: w.signature,
     bodyB64: bytesToBase64(new TextEncoder().encode(w.payload)),
   };
@@ -54,16 +32,16 @@ function webhookMessage(event: EventForRepublish, w: WebhookLogRow): WebhookMess
 
 /** A pull under the event's own key, so it claims the same event row again. */
 function pullMessage(event: EventForRepublish): PullMessage | null {
-  const connectionId = event.connection_id ?? event.entity_external_id;
-  if (!connectionId || !event.tenant_id) return null;
+  const connectionId = event.connectionId ?? event.entityExternalId;
+  if (!connectionId || !event.tenantId) return null;
   return {
     v: 1,
     kind: "pull",
     platform: event.platform,
     connectionId,
-    tenantId: event.tenant_id,
-    key: event.idempotency_key,
-    requestedAt: event.received_at,
+    tenantId: event.tenantId,
+    key: event.idempotencyKey,
+    requestedAt: event.receivedAt,
   };
 }
 
@@ -78,9 +56,6 @@ export async function inboundMessageForEvent(
   return (await inboundMessagesForEvents(db, [event])).get(event.id) ?? null;
 }
 
-/** D1 allows 100 bound parameters per statement. */
-const IN_CHUNK = 90;
-
 /** inboundMessageForEvent for many events, reading webhook_log in chunks; keyed by event id. */
 export async function inboundMessagesForEvents(
   db: D1Database,
@@ -90,28 +65,25 @@ export async function inboundMessagesForEvents(
   const webhooks: EventForRepublish[] = [];
   for (const e of events) {
     if (e.direction !== "inbound") continue;
-    if (e.event_type === PULL_EVENT_TYPE) {
+    if (e.eventType === PULL_EVENT_TYPE) {
       const m = pullMessage(e);
       if (m) out.set(e.id, m);
     } else {
       webhooks.push(e);
     }
   }
-  for (let i = 0; i < webhooks.length; i += IN_CHUNK) {
-    const chunk = webhooks.slice(i, i + IN_CHUNK);
-    const rows = await db
-      .prepare(
-        `SELECT id, event_id, payload, signature, received_at FROM webhook_log
-         WHERE id IN (${chunk.map(() => "?").join(", ")})`,
-      )
-      .bind(...chunk.map((e) => e.idempotency_key))
-      .all<WebhookLogRow>();
-    const byKey = new Map(rows.results.map((r) => [r.id, r]));
+  for (let i = 0; i < webhooks.length; i += ID_CHUNK) {
+    const chunk = webhooks.slice(i, i + ID_CHUNK);
+    const rows = await webhookBodies(
+      db,
+      chunk.map((e) => e.idempotencyKey),
+    );
+    const byKey = new Map(rows.map((r) => [r.id, r]));
     for (const e of chunk) {
-      const w = byKey.get(e.idempotency_key);
+      const w = byKey.get(e.idempotencyKey);
       // The log row of another platform's event with the same key cannot exist (the key names
       // the platform), but never pair a body with the wrong event.
-      if (w && `${e.platform}:${w.event_id}` === e.idempotency_key) {
+      if (w && `${e.platform}:${w.eventId}` === e.idempotencyKey) {
         out.set(e.id, webhookMessage(e, w));
       }
     }

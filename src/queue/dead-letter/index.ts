@@ -1,12 +1,25 @@
-import { engineConfig } from "../config";
-import { alertStatement, raiseAlert } from "../domain/alerts";
-import type { SyncState } from "../domain/sync-log-state";
-import { confirmSyncTransition, syncTransitionStatement } from "../store/sync-log-transitions";
-import { newId } from "../lib/ids";
-import { errorMessage, log } from "../lib/log";
-import { count } from "../lib/metrics";
-import type { DeadLetterEnvelope } from "./inbound";
-import { idempotencyKeyOf, inboundMessage, outboundMessage } from "./messages";
+import { engineConfig } from "../../config";
+import { alertStatement, raiseAlert } from "../../store/alerts";
+import type { SyncState } from "../../domain/sync-log-state";
+import {
+  eventOfKey,
+  failDeadEventStatements,
+  storeDeadLetterStatement,
+  unresolvedCount,
+} from "../../store/dead-letters";
+
+import { confirmSyncTransition, syncTransitionStatement } from "../../store/sync-log-transitions";
+import { newId } from "../../lib/ids";
+import { errorMessage, log } from "../../lib/log";
+import { count } from "../../lib/metrics";
+import type { DeadLetterEnvelope } from "../inbound";
+import {
+  idempotencyKeyOf,
+  inboundMessage,
+  outboundMessage,
+  type InboundMessage,
+  type OutboundMessage,
+} from "../messages";
 
 export function envelopeOf(body: unknown, attempts: number): DeadLetterEnvelope {
   if (
@@ -44,13 +57,109 @@ async function park(env: Env, msg: Message<unknown>, queue: "inbound" | "outboun
   }
 }
 
-interface EventRow {
-  tenantId: string | null;
-  connectionId: string | null;
-  platform: string;
-  attempts: number;
-  lastError: string | null;
-  attemptLog: string;
+type Parsed = {
+  key: string | null;
+  inbound: InboundMessage | null;
+  outbound: OutboundMessage | null;
+};
+
+/** The original message as its queue's schema reads it, and the idempotency key it names. */
+function parseOriginal(original: unknown, sourceQueue: "inbound" | "outbound"): Parsed {
+  const inbound = sourceQueue === "inbound" ? inboundMessage.safeParse(original) : null;
+  const outbound = sourceQueue === "outbound" ? outboundMessage.safeParse(original) : null;
+  const key = inbound?.success
+    ? idempotencyKeyOf(inbound.data)
+    : outbound?.success
+      ? `outbound:${outbound.data.causeKey}:${outbound.data.roomTypeId}`
+      : null;
+  return {
+    key,
+    inbound: inbound?.success ? inbound.data : null,
+    outbound: outbound?.success ? outbound.data : null,
+  };
+}
+
+const FROM_STATES: readonly SyncState[] = ["running", "retrying", "failed"];
+
+/** The event's sync log moves to deadlettered (null when no source state can). */
+const deadletterSync = (db: D1Database, eventId: string, error: string, t: number) =>
+  syncTransitionStatement(
+    db,
+    { eventId },
+    FROM_STATES,
+    "deadlettered",
+    { error: error.slice(0, 1000) },
+    t,
+  );
+
+/**
+ * No sync log (never resolved to a connection) is fine; a redelivered dead letter finds its log
+ * dead-lettered already.
+ */
+const confirmDeadletterSync = (db: D1Database, eventId: string, result: D1Result | undefined) =>
+  confirmSyncTransition(db, { eventId }, FROM_STATES, "deadlettered", result?.meta.changes ?? 0, {
+    quietIf: ["deadlettered"],
+  });
+
+/** Store one dead letter with its event's context, mark its event and logs, alert. */
+async function storeOne(
+  env: Env,
+  msg: Message<unknown>,
+  sourceQueue: "inbound" | "outbound",
+  t: number,
+): Promise<void> {
+  const envelope = envelopeOf(msg.body, msg.attempts);
+  const { key, inbound, outbound } = parseOriginal(envelope.original, sourceQueue);
+  const event = key ? await eventOfKey(env.DB, key) : undefined;
+  const tenantId = event?.tenantId ?? outbound?.tenantId ?? null;
+  const platform = event?.platform ?? inbound?.platform ?? null;
+  const error = envelope.error || event?.lastError || "retries exhausted";
+  const label = key ?? msg.id;
+  const statements = [
+    storeDeadLetterStatement(env.DB, {
+      id: newId("dlq"),
+      queue: sourceQueue,
+      // A letter back from the vault keeps the id it first arrived with (stored once).
+      messageId: envelope.messageId ?? msg.id,
+      tenantId,
+      connectionId: event?.connectionId ?? null,
+      platform,
+      idempotencyKey: key,
+      body: JSON.stringify(envelope.original),
+      error: error.slice(0, 2000),
+      attempts: Math.max(envelope.attempts, event?.attempts ?? 0),
+      attemptLog: event?.attemptLog ?? "[]",
+      createdAt: t,
+    }),
+    alertStatement(
+      env.DB,
+      {
+        tenantId,
+        kind: "dead_letter",
+        severity: "warning",
+        message: `${sourceQueue} message ${label} dead-lettered (${envelope.reason}): ${error.slice(0, 200)}`,
+        details: { queue: sourceQueue, key, reason: envelope.reason },
+        dedupeKey: `dead_letter:${sourceQueue}:${label}`,
+      },
+      t,
+    ),
+  ];
+  const inboundKey = key && inbound ? key : null;
+  const sync = inboundKey ? deadletterSync(env.DB, inboundKey, error, t) : null;
+  if (inboundKey) {
+    statements.push(...failDeadEventStatements(env.DB, inboundKey, error.slice(0, 1000), t));
+  }
+  if (sync) statements.push(sync);
+  const results = await env.DB.batch(statements);
+  if (inboundKey && sync) await confirmDeadletterSync(env.DB, inboundKey, results.at(-1));
+  if ((results[0]?.meta.changes ?? 0) > 0) {
+    // Stored is what matters; a failed threshold check is logged, not retried.
+    await alertOnThreshold(env, tenantId, t).catch((e) =>
+      log("error", "dead_letter.threshold_check_failed", { error: errorMessage(e) }),
+    );
+  }
+  count("dead_letters_total", { queue: sourceQueue });
+  log("error", "dead_letter.stored", { queue: sourceQueue, key, reason: envelope.reason, error });
 }
 
 /**
@@ -66,112 +175,7 @@ export async function handleDeadLetterBatch(
 ): Promise<void> {
   for (const msg of batch.messages) {
     try {
-      const envelope = envelopeOf(msg.body, msg.attempts);
-      const inbound =
-        sourceQueue === "inbound" ? inboundMessage.safeParse(envelope.original) : null;
-      const outbound =
-        sourceQueue === "outbound" ? outboundMessage.safeParse(envelope.original) : null;
-      const key = inbound?.success
-        ? idempotencyKeyOf(inbound.data)
-        : outbound?.success
-          ? `outbound:${outbound.data.causeKey}:${outbound.data.roomTypeId}`
-          : null;
-      const event = key
-        ? await env.DB.prepare(
-            `SELECT tenant_id AS tenantId, connection_id AS connectionId, platform, attempts,
-                    last_error AS lastError, attempt_log AS attemptLog
-             FROM channel_events WHERE idempotency_key = ?`,
-          )
-            .bind(key)
-            .first<EventRow>()
-        : null;
-      const tenantId = event?.tenantId ?? (outbound?.success ? outbound.data.tenantId : null);
-      const platform = event?.platform ?? (inbound?.success ? inbound.data.platform : null);
-      const error = envelope.error || event?.lastError || "retries exhausted";
-      const t = now();
-      const statements = [
-        env.DB.prepare(
-          `INSERT INTO dead_letters (id, queue, message_id, tenant_id, connection_id, platform, idempotency_key,
-             body, error, attempts, attempt_log, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(queue, message_id) DO NOTHING`,
-        ).bind(
-          newId("dlq"),
-          sourceQueue,
-          // A letter back from the vault keeps the id it first arrived with (stored once).
-          envelope.messageId ?? msg.id,
-          tenantId,
-          event?.connectionId ?? null,
-          platform,
-          key,
-          JSON.stringify(envelope.original),
-          error.slice(0, 2000),
-          Math.max(envelope.attempts, event?.attempts ?? 0),
-          event?.attemptLog ?? "[]",
-          t,
-        ),
-        alertStatement(
-          env.DB,
-          {
-            tenantId,
-            kind: "dead_letter",
-            severity: "warning",
-            message: `${sourceQueue} message ${key ?? msg.id} dead-lettered (${envelope.reason}): ${error.slice(0, 200)}`,
-            details: { queue: sourceQueue, key, reason: envelope.reason },
-            dedupeKey: `dead_letter:${sourceQueue}:${key ?? msg.id}`,
-          },
-          t,
-        ),
-      ];
-      const fromStates: readonly SyncState[] = ["running", "retrying", "failed"];
-      const syncStatement =
-        key && inbound?.success
-          ? syncTransitionStatement(
-              env.DB,
-              { eventId: key },
-              fromStates,
-              "deadlettered",
-              { error: error.slice(0, 1000) },
-              t,
-            )
-          : null;
-      if (key && inbound?.success) {
-        statements.push(
-          env.DB.prepare(
-            `UPDATE channel_events SET status = 'failed', last_error = ?, lease_until = NULL, updated_at = ?
-             WHERE idempotency_key = ? AND status NOT IN ('done', 'ignored')`,
-          ).bind(error.slice(0, 1000), t, key),
-          env.DB.prepare(
-            `UPDATE webhook_log SET status = 'failed', error = ?, processed_at = ? WHERE id = ? AND status = 'pending'`,
-          ).bind(error.slice(0, 1000), t, key),
-        );
-      }
-      if (syncStatement) statements.push(syncStatement);
-      const results = await env.DB.batch(statements);
-      if (key && syncStatement) {
-        // No sync log (never resolved to a connection) is fine; a redelivered dead letter finds
-        // its log dead-lettered already.
-        await confirmSyncTransition(
-          env.DB,
-          { eventId: key },
-          fromStates,
-          "deadlettered",
-          results.at(-1)?.meta.changes ?? 0,
-          { quietIf: ["deadlettered"] },
-        );
-      }
-      if ((results[0]?.meta.changes ?? 0) > 0) {
-        // Stored is what matters; a failed threshold check is logged, not retried.
-        await alertOnThreshold(env, tenantId, t).catch((e) =>
-          log("error", "dead_letter.threshold_check_failed", { error: errorMessage(e) }),
-        );
-      }
-      count("dead_letters_total", { queue: sourceQueue });
-      log("error", "dead_letter.stored", {
-        queue: sourceQueue,
-        key,
-        reason: envelope.reason,
-        error,
-      });
+      await storeOne(env, msg, sourceQueue, now());
       msg.ack();
     } catch (err) {
       log("error", "dead_letter.store_failed", { queue: sourceQueue, error: errorMessage(err) });
@@ -186,14 +190,7 @@ export async function handleDeadLetterBatch(
  */
 async function alertOnThreshold(env: Env, tenantId: string | null, now: number): Promise<void> {
   const threshold = engineConfig(env).deadLetterAlertThreshold;
-  const row = await (
-    tenantId === null
-      ? env.DB.prepare(`SELECT count(*) AS n FROM dead_letters WHERE resolved_at IS NULL`)
-      : env.DB.prepare(
-          `SELECT count(*) AS n FROM dead_letters WHERE tenant_id = ? AND resolved_at IS NULL`,
-        ).bind(tenantId)
-  ).first<{ n: number }>();
-  const unresolved = row?.n ?? 0;
+  const unresolved = await unresolvedCount(env.DB, tenantId);
   if (unresolved <= threshold) return;
   await raiseAlert(
     env.DB,
