@@ -14,7 +14,8 @@ import { properties } from "./api/properties/routes";
 import { roomTypeCalendar } from "./api/room-type-calendar/routes";
 import { syncLogs } from "./api/sync-logs/routes";
 import { tenants, tokens } from "./api/tenants/routes";
-import { webhooks, WEBHOOK_DOCS } from "./routes/webhooks";
+import { webhooks } from "./api/webhooks/routes";
+import { WEBHOOK_DOCS } from "./api/webhooks/schemas";
 
 export function createApp() {
   const app = createRouter();
