@@ -1,15 +1,13 @@
-import { createRoute, z } from "@hono/zod-openapi";
 import { channelMappings } from "./api/channel-mappings/routes";
-import { requireMetricsToken } from "./http/auth";
 import { swaggerPage } from "./http/docs";
 import { ApiError, errorResponse } from "./http/errors";
-import { createRouter, ErrorSchema, ok } from "./http/openapi";
-import { metricsText } from "./lib/metrics";
+import { createRouter } from "./http/openapi";
 import { channelConnections } from "./api/channel-connections/routes";
 import { channelStatus } from "./api/channel-status/routes";
 import { deadLetters } from "./api/dead-letters/routes";
 import { events } from "./api/events/routes";
 import { metrics } from "./api/metrics/routes";
+import { operations } from "./api/operations/routes";
 import { properties } from "./api/properties/routes";
 import { roomTypeCalendar } from "./api/room-type-calendar/routes";
 import { syncLogs } from "./api/sync-logs/routes";
@@ -20,42 +18,7 @@ import { WEBHOOK_DOCS } from "./api/webhooks/schemas";
 export function createApp() {
   const app = createRouter();
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/health",
-      tags: ["Operations"],
-      summary: "Liveness",
-      responses: {
-        200: {
-          description: "The Worker answers",
-          content: {
-            "application/json": { schema: z.object({ ok: z.boolean(), service: z.string() }) },
-          },
-        },
-      },
-    }),
-    (c) => c.json({ ok: true, service: "channel-manager" }, 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/metrics",
-      tags: ["Operations"],
-      summary: "This isolate's counters in Prometheus text format",
-      description:
-        "Needs `Authorization: Bearer <METRICS_TOKEN>`. Without that secret the route is not " +
-        "exposed (404). Label values come from fixed sets (unknown platforms count as `unknown`).",
-      security: [{ MetricsToken: [] }],
-      middleware: [requireMetricsToken] as const,
-      responses: {
-        200: { description: "Counters", content: { "text/plain": { schema: z.string() } } },
-        401: ok("Missing, malformed or wrong metrics token", ErrorSchema),
-        404: ok("METRICS_TOKEN is not set: the route is not exposed", ErrorSchema),
-      },
-    }),
-    (c) => c.text(metricsText(), 200),
-  );
+  app.route("/", operations);
   // Signed, not token-authenticated: the raw body must reach the verifier untouched.
   app.route("/api/v1/webhooks", webhooks);
   app.route("/api/v1/tenants", tenants);

@@ -2,7 +2,7 @@ import { createMessageBatch, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { insertSyncLogStatement, transitionSyncLog } from "../src/store/sync-log-transitions";
-import { handleDeadLetterBatch } from "../src/queue/dead-letter-consumer";
+import { handleDeadLetterBatch } from "../src/queue/dead-letter";
 import { deliverAttempt, webhookFor } from "./support/queue";
 import {
   addDaysUtc,

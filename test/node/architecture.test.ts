@@ -109,4 +109,14 @@ describe("architecture", () => {
     ]);
     expect(misplacedPlatformNames("scripts/bench/flood.mjs", code)).toHaveLength(3);
   });
+
+  it("SQL lives in store/: no `.prepare(` outside src/store/ (STYLE.md rule 3)", () => {
+    const outside = ["src", "durable-objects"]
+      .flatMap(filesUnder)
+      .filter(
+        (file) => !relative(process.cwd(), file).split(sep).join("/").startsWith("src/store/"),
+      )
+      .filter((file) => /\.prepare\(/.test(readFileSync(file, "utf8")));
+    expect(outside).toEqual([]);
+  });
 });
