@@ -95,15 +95,18 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/**/*.test.ts"],
-            exclude: ["test/node/**"],
-            setupFiles: ["./test/apply-migrations.ts", "./test/settle-after-file.ts"],
+            exclude: ["test/unit/**"],
+            setupFiles: [
+              "./test/support/apply-migrations.ts",
+              "./test/support/settle-after-file.ts",
+            ],
           },
         },
         {
           test: {
             name: "node",
             environment: "node",
-            include: ["test/node/**/*.test.ts"],
+            include: ["test/unit/**/*.test.ts"],
           },
         },
       ],

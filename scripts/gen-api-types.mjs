@@ -1,7 +1,7 @@
 // Generates test/support/api-schema.d.ts (the typed API client's `paths`) from the engine's own
 // OpenAPI document, offline: the app is bundled for node with esbuild and asked for /openapi.json
 // in-process, as a client would ask the Worker. Beside it, api-schema.hash.ts records the
-// document's hash, which test/api/api-schema.test.ts compares with the live document under workerd,
+// document's hash, which test/workers/api/api-schema.test.ts compares with the live document under workerd,
 // so a route change that is not regenerated fails there. `npm run api:types` runs this.
 import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";

@@ -4,7 +4,7 @@ import type { NightAspect, NightState, PlannedCall } from "../../src/platforms/c
 
 /**
  * The pure half of a flush's planning: values in, decisions out, no storage (tested in node,
- * test/node/flush-plan.test.ts and incremental-push-plan.test.ts). planner.ts feeds it from the
+ * test/unit/durable-objects/channel-gate/flush-plan.test.ts and incremental-push-plan.test.ts). planner.ts feeds it from the
  * gate's tables and D1; flush.ts acts on what it decides.
  */
 

@@ -21,7 +21,7 @@ import {
  * OTA 2015B messages for Booking.com, as pure functions (no I/O, no clock): builders for the
  * requests and the reservation acknowledgement, parsers for the pulled reservations and for every
  * RS answer. Built with the one XML builder (../kit/xml.ts), children in the order the XSD's
- * sequences demand. Validated against shared/schemas/ota2015b in test/node/ota-xsd.test.ts.
+ * sequences demand. Validated against shared/schemas/ota2015b in test/unit/platforms/booking-com/ota-xsd.test.ts.
  */
 
 export const OTA_NS = "http://www.opentravel.org/OTA/2003/05";

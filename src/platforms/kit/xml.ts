@@ -5,7 +5,7 @@ import { XMLBuilder } from "fast-xml-parser";
  * fast-xml-parser's `XMLBuilder` in its ordered form, so the element order an XSD sequence demands
  * is the order the children are written in, and attributes keep the order they are listed in.
  * Callers describe a tree with `el()` and serialise it with `xmlDocument()`; the XSD tests
- * (test/node/ota-xsd.test.ts) judge what comes out.
+ * (test/unit/platforms/booking-com/ota-xsd.test.ts) judge what comes out.
  */
 
 export type XmlAttrs = Record<string, string | number | undefined>;
