@@ -20,7 +20,12 @@ const DOWN_MS = 10 * 60_000;
 
 /** env.DB that fails every call like D1 does while it is unreachable, until `up()` says so. */
 function flakyD1(db: D1Database, up: () => boolean): D1Database {
-  const fail = () => Promise.reject(new Error("D1_ERROR: Network connection lost."));
+  // D1 answers after I/O, never synchronously: a promise rejected at once would be reported as
+  // unhandled while Drizzle's async layers are still attaching their handler.
+  const fail = () =>
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error("D1_ERROR: Network connection lost.")), 0),
+    );
   const statement = (s: D1PreparedStatement): D1PreparedStatement =>
     new Proxy(s, {
       get(target, prop) {
