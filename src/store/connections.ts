@@ -1,7 +1,7 @@
 import { and, eq, getTableColumns, isNull, ne, or, sql, type SQL } from "drizzle-orm";
 import { d1Statement, orm } from "./db";
 import { listPage, type Page, type PageRequest } from "./page";
-import { channelConnections, channelMappings, properties, syncLogs } from "./schema/schema";
+import { channelConnections, channelMappings, properties } from "./schema/schema";
 import type { Platform } from "./schema/channels.schema";
 
 /**
@@ -319,42 +319,4 @@ export async function softDeleteConnection(
   const [deleted] = await db.batch<Record<string, unknown>>([d1Statement(db, update), ...beside]);
   const raw = deleted?.results[0];
   return raw ? viewOf(raw) : null;
-}
-
-const SYNC_LOG = {
-  id: syncLogs.id,
-  eventId: syncLogs.eventId,
-  syncType: syncLogs.syncType,
-  direction: syncLogs.direction,
-  status: syncLogs.status,
-  recordsProcessed: syncLogs.recordsProcessed,
-  retryCount: syncLogs.retryCount,
-  error: syncLogs.error,
-  triggeredAt: syncLogs.triggeredAt,
-  startedAt: syncLogs.startedAt,
-  finishedAt: syncLogs.finishedAt,
-  durationMs: syncLogs.durationMs,
-};
-export type ConnectionSyncLog = { [K in keyof typeof SYNC_LOG]: (typeof syncLogs.$inferSelect)[K] };
-
-/** A page of one connection's sync log, newest first (the caller checked the connection is the tenant's). */
-export function listConnectionSyncLogs(
-  db: D1Database,
-  tenantId: string,
-  connectionId: string,
-  req: PageRequest,
-): Promise<Page<ConnectionSyncLog>> {
-  const key = {
-    ts: syncLogs.triggeredAt,
-    id: syncLogs.id,
-    of: (r: ConnectionSyncLog) => ({ ts: r.triggeredAt, id: r.id }),
-  };
-  return listPage(req, key, (w) =>
-    orm(db)
-      .select(SYNC_LOG)
-      .from(syncLogs)
-      .where(and(eq(syncLogs.tenantId, tenantId), eq(syncLogs.connectionId, connectionId), w.after))
-      .orderBy(...w.orderBy)
-      .limit(w.limit),
-  );
 }

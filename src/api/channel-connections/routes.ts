@@ -1,3 +1,4 @@
+import { listSyncLogs } from "../../store/sync-logs";
 import { createRoute } from "@hono/zod-openapi";
 import { requireAdmin, requireTenantAuth } from "../../http/auth";
 import { ApiError } from "../../http/errors";
@@ -15,7 +16,6 @@ import { newId } from "../../lib/ids";
 import {
   insertConnection,
   listConnections,
-  listConnectionSyncLogs,
   ownLiveConnection,
   softDeleteConnection,
   updateConnection,
@@ -255,7 +255,7 @@ channelConnections
       const req = pageRequest(c.req.valid("query"));
       const tenantId = c.var.auth.tenantId;
       await liveConnectionOr404(c.env.DB, tenantId, id);
-      const result = await listConnectionSyncLogs(c.env.DB, tenantId, id, req);
+      const result = await listSyncLogs(c.env.DB, tenantId, { connectionId: id }, req);
       return c.json({ data: result.data.map(syncLogToApi), next_cursor: result.next_cursor }, 200);
     },
   );

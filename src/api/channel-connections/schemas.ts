@@ -5,7 +5,8 @@ import { IdRef } from "../../http/openapi";
 import { PageQuery } from "../../http/pagination";
 import { aliasNote, PLATFORM_IDS, PLATFORM_INPUTS, platformOf } from "../../platforms/ids";
 import { gateSettingsFor } from "../../services/gate-settings";
-import type { ConnectionSyncLog, ConnectionView } from "../../store/connections";
+import type { ConnectionView } from "../../store/connections";
+import type { SyncLogRow } from "../../store/sync-logs";
 import {
   CONNECTION_STATUSES,
   PLATFORMS,
@@ -235,7 +236,7 @@ export function toApi(row: ConnectionView, env: Env): Connection {
   };
 }
 
-export function syncLogToApi(r: ConnectionSyncLog): z.infer<typeof SyncLogSchema> {
+export function syncLogToApi(r: SyncLogRow): z.infer<typeof SyncLogSchema> {
   return {
     id: r.id,
     event_id: r.eventId,
