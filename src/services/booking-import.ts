@@ -8,7 +8,6 @@ import {
 import type { BookingAction } from "../domain/booking-decision";
 import { newId } from "../lib/ids";
 import type { ChannelBooking } from "../platforms/contract";
-import type { Platform } from "../platforms/ids";
 import { fullNights, ledgerBatch, loadStoredBooking, type LedgerContext } from "../store/bookings";
 import { isCapacityViolation, isConcurrentWrite } from "../store/errors";
 
@@ -21,16 +20,11 @@ export type { ImportOutcome, ImportResult } from "../domain/booking-import";
  * writer moved the stored version first.
  */
 
-export interface ImportScope {
-  db: D1Database;
-  tenantId: string;
-  propertyId: string;
-  connectionId: string;
-  platform: Platform;
-  /** Idempotency key of the event that caused this import; outbox rows carry it. */
-  causeKey: string;
-  now: number;
-}
+/** Where an import writes: the ledger batch's context (store/bookings.ts) before the booking. */
+export type ImportScope = Pick<
+  LedgerContext,
+  "tenantId" | "propertyId" | "connectionId" | "platform" | "causeKey" | "now"
+> & { db: D1Database };
 
 const MAX_CAS_ATTEMPTS = 5;
 
